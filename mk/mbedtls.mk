@@ -1,0 +1,1 @@
+# mbedTLS: fetched from Debian sources and built freestanding + hosted (see helper).
