@@ -9,9 +9,15 @@
 #ifndef HUSK_BOOTINFO_H
 #define HUSK_BOOTINFO_H
 
+#ifndef __ASSEMBLY__
+#include <stddef.h>
 #include <stdint.h>
+#endif
 #include "husk/compiler.h"
 
+#define HUSK_MAX_CPUS 64
+
+#ifndef __ASSEMBLY__
 enum husk_platform {
 	HUSK_PLATFORM_NONE = 0,
 	HUSK_PLATFORM_NATIVE = 1,
@@ -19,8 +25,6 @@ enum husk_platform {
 	HUSK_PLATFORM_SNP = 3,
 	HUSK_PLATFORM_TDX = 4,
 };
-
-#define HUSK_MAX_CPUS 64u
 
 /* ---- husk_boot_params: one page, written by the builder, measured ---- */
 
@@ -94,32 +98,59 @@ enum husk_memmap_type {
 
 #define HUSK_MEMMAP_MAX_ENTRIES (HUSK_PAGE_SIZE / sizeof(struct husk_memmap_entry))
 
+#endif /* !__ASSEMBLY__ */
+
 /* ---- loader hand-off ---- */
 
 /* In the reset-vector page (GPA HUSK_RESET_PAGE_GPA), at HUSK_LOADER_HANDOFF_OFFSET.
  * The builder patches it; the loader reads it in 32-bit mode. */
-#define HUSK_LOADER_MAGIC 0x3152444c4b535548ull /* "HUSKLDR1" */
-#define HUSK_LOADER_HANDOFF_OFFSET 0xf00u
+#define HUSK_LOADER_MAGIC 0x3152444c4b535548 /* "HUSKLDR1" */
+#define HUSK_LOADER_HANDOFF_OFFSET 0xf00
+#define HUSK_LOADER_OFF_MAGIC 0
+#define HUSK_LOADER_OFF_CR3   8
+#define HUSK_LOADER_OFF_ENTRY 16
+#define HUSK_LOADER_OFF_BP    24
+
+/* The AP start-up code lives in one page below 1 MiB and its hand-off block
+ * in the next page (so that neither needs to be writable and executable at
+ * once).  The kernel copies its trampoline and fills this at run time. */
+#define HUSK_AP_MAGIC 0x3154504b4b535548 /* "HUSKAPT1" */
+#define HUSK_AP_HANDOFF_OFFSET 0x1000 /* from the AP code page */
+#define HUSK_AP_OFF_MAGIC   0
+#define HUSK_AP_OFF_CR3     8
+#define HUSK_AP_OFF_ENTRY   16
+#define HUSK_AP_OFF_PARK    24
+#define HUSK_AP_OFF_TICKET  32
+#define HUSK_AP_OFF_MAX     36
+#define HUSK_AP_OFF_STACKS  40
+
+#ifndef __ASSEMBLY__
 struct husk_loader_handoff {
 	uint64_t magic;
 	uint64_t cr3;            /* GPA of the PML4, below 4 GiB */
-	uint64_t entry;          /* kernel BSP entry VA */
-	uint64_t boot_params_va; /* passed to the kernel in RDI */
+	uint64_t entry;          /* kernel BSP entry VA; RDI = boot_params_va, RSI = reset TSC */
+	uint64_t boot_params_va;
 } HUSK_PACKED;
+HUSK_STATIC_ASSERT(offsetof(struct husk_loader_handoff, cr3) == HUSK_LOADER_OFF_CR3, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_loader_handoff, entry) == HUSK_LOADER_OFF_ENTRY, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_loader_handoff, boot_params_va) == HUSK_LOADER_OFF_BP, "asm offset");
 
-/* In the AP start-up page (below 1 MiB), at HUSK_AP_HANDOFF_OFFSET.
- * The kernel copies its AP trampoline there and fills this at run time. */
-#define HUSK_AP_MAGIC 0x3154504b4b535548ull /* "HUSKAPT1" */
-#define HUSK_AP_HANDOFF_OFFSET 0x800u
 struct husk_ap_handoff {
 	uint64_t magic;
 	uint64_t cr3;
-	uint64_t entry;       /* kernel AP entry VA; RDI = CPU index */
+	uint64_t entry;       /* kernel AP entry VA; RDI = CPU index, RSP = stack_top[index] */
+	uint64_t park;        /* kernel VA where surplus APs halt */
 	uint32_t ticket;      /* each AP takes one with LOCK XADD */
 	uint32_t max_aps;     /* APs beyond this park themselves */
 	uint64_t stack_top[HUSK_MAX_CPUS]; /* by CPU index (1.. for APs) */
 } HUSK_PACKED;
-HUSK_STATIC_ASSERT(HUSK_AP_HANDOFF_OFFSET + sizeof(struct husk_ap_handoff) <= HUSK_PAGE_SIZE,
-		   "AP hand-off fits");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, cr3) == HUSK_AP_OFF_CR3, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, entry) == HUSK_AP_OFF_ENTRY, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, park) == HUSK_AP_OFF_PARK, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, ticket) == HUSK_AP_OFF_TICKET, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, max_aps) == HUSK_AP_OFF_MAX, "asm offset");
+HUSK_STATIC_ASSERT(offsetof(struct husk_ap_handoff, stack_top) == HUSK_AP_OFF_STACKS, "asm offset");
+HUSK_STATIC_ASSERT(sizeof(struct husk_ap_handoff) <= HUSK_PAGE_SIZE, "AP hand-off fits a page");
+#endif
 
 #endif
