@@ -1,0 +1,118 @@
+/* husk's reset-vector loader: the one page at GPA 0xfffff000 that the CPU
+ * enters at 0xfffffff0 in real mode.  It switches to long mode using the page
+ * tables the IGVM builder pre-built (CR3 and the kernel entry come from the
+ * hand-off block the builder patches in at HUSK_LOADER_HANDOFF_OFFSET) and
+ * jumps to the kernel.  It copies and validates nothing else: the image is
+ * already where it runs.
+ *
+ * The page is not part of the kernel's mapped image: it is assembled into the
+ * non-allocated ELF section .husk.reset, which the builder extracts.  All
+ * addresses are assembler constants relative to the page, so the section has
+ * no relocations. */
+#include "husk/bootinfo.h"
+#include "husk/layout.h"
+
+#define PAGE32   HUSK_RESET_PAGE_GPA
+#define OFF16    0xf000                /* page offset from the reset CS base 0xffff0000 */
+#define A32(x)   ((x) - reset_page + PAGE32)
+#define A16(x)   ((x) - reset_page + OFF16)
+#define HANDOFF  (PAGE32 + HUSK_LOADER_HANDOFF_OFFSET)
+
+	.section .husk.reset, "", @progbits
+	.code16
+reset_page:
+	cli
+	cld
+	/* Reset timestamp for boot-time accounting; kept in EBP:EBX. */
+	rdtsc
+	movl	%eax, %ebx
+	movl	%edx, %ebp
+	lgdtl	%cs:A16(gdtr)
+	movl	%cr0, %eax
+	orl	$1, %eax			/* PE */
+	movl	%eax, %cr0
+	ljmpl	$0x08, $A32(prot32)
+
+	.code32
+prot32:
+	movl	$0x10, %eax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %ss
+	movw	%ax, %fs
+	movw	%ax, %gs
+	cmpl	$(HUSK_LOADER_MAGIC & 0xffffffff), HANDOFF + HUSK_LOADER_OFF_MAGIC
+	jne	bad_handoff
+	cmpl	$(HUSK_LOADER_MAGIC >> 32), HANDOFF + HUSK_LOADER_OFF_MAGIC + 4
+	jne	bad_handoff
+	cmpl	$0, HANDOFF + HUSK_LOADER_OFF_CR3 + 4
+	jne	bad_handoff
+	movl	HANDOFF + HUSK_LOADER_OFF_CR3, %eax
+	movl	%eax, %cr3
+	movl	%cr4, %eax
+	orl	$(1 << 5), %eax			/* PAE */
+	movl	%eax, %cr4
+	movl	$0xc0000080, %ecx		/* EFER */
+	rdmsr
+	orl	$((1 << 8) | (1 << 11)), %eax	/* LME, NXE */
+	wrmsr
+	movl	%cr0, %eax
+	orl	$((1 << 31) | (1 << 16)), %eax	/* PG, WP */
+	movl	%eax, %cr0
+	ljmpl	$0x18, $A32(long64)
+
+bad_handoff:
+	/* No console yet: say it on COM1 as-is and stop. */
+	movl	$A32(msg), %esi
+	movw	$0x3f8, %dx
+1:	lodsb
+	testb	%al, %al
+	jz	2f
+	outb	%al, %dx
+	jmp	1b
+2:	cli
+	hlt
+	jmp	2b
+
+	.code64
+long64:
+	xorl	%eax, %eax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %ss
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movq	handoff_entry(%rip), %rax
+	movq	handoff_bp(%rip), %rdi
+	movl	%ebp, %esi
+	shlq	$32, %rsi
+	movl	%ebx, %ebx
+	orq	%rbx, %rsi
+	jmp	*%rax
+
+	.balign 8
+gdt:
+	.quad	0
+	.quad	0x00cf9b000000ffff	/* 0x08: 32-bit code (accessed bit preset: the page is ROM) */
+	.quad	0x00cf93000000ffff	/* 0x10: data */
+	.quad	0x00af9b000000ffff	/* 0x18: 64-bit code */
+gdt_end:
+gdtr:
+	.word	gdt_end - gdt - 1
+	.long	A32(gdt)
+msg:
+	.asciz	"husk loader: no valid hand-off block, stopping\r\n"
+
+	.org	HUSK_LOADER_HANDOFF_OFFSET
+handoff:				/* filled in by the IGVM builder */
+	.quad	0
+	.quad	0
+handoff_entry:
+	.quad	0
+handoff_bp:
+	.quad	0
+
+	.org	0xff0
+reset_vector:
+	jmp	reset_page		/* 16-bit near jump, CS base 0xffff0000 */
+	.org	0x1000

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""husk's test runner: runs every test level and ends with `N passed, N failed`.
+
+Levels (see docs/testing.md):
+  unit    cmocka unit tests of portable code (ASan + UBSan), TAP output
+  ktest   in-kernel tests of the test kernel, KTAP over the serial console
+  guard   expected-failure boots: each guardrail must stop the kernel
+  params  boots with a hostile VMM's parameters: each must fail cleanly
+  boot    the production image on several CPU models and vCPU counts
+  build   reproducibility of the IGVM file
+  fuzz    every fuzz target for a short time (FUZZ_SECONDS, default 10)
+
+Every failure prints the reason and the tail of the output it came from."""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+RESULTS = []  # (level, name, ok, detail)
+
+
+def record(level, name, ok, detail=""):
+    RESULTS.append((level, name, ok, detail))
+    status = "PASS" if ok else "FAIL"
+    print("%s  %s/%s" % (status, level, name), flush=True)
+    if not ok and detail:
+        for line in detail.rstrip().splitlines()[-40:]:
+            print("      | " + line)
+
+
+def run(cmd, timeout, env=None):
+    """Returns (exit code, combined output); exit code 124 on timeout."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, env=env)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        return 124, out + "\n[runner: timeout after %d s]" % timeout
+
+
+# ---------------------------------------------------------------- unit
+
+TAP_RE = re.compile(r"^(ok|not ok) (\d+) - (\S+)")
+
+
+def level_unit(args):
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT="TAP",
+               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    for name in args.unit:
+        exe = os.path.join(args.build, "hostsan", "tests", name)
+        rc, out = run([exe], 300, env)
+        seen = 0
+        for line in out.splitlines():
+            m = TAP_RE.match(line.strip())
+            if m:
+                seen += 1
+                record("unit", "%s/%s" % (name, m.group(3)), m.group(1) == "ok", out)
+        plan = re.search(r"^1\.\.(\d+)", out, re.M)
+        if rc != 0 and all(r[2] for r in RESULTS if r[1].startswith(name + "/")):
+            record("unit", name, False, "exit code %d\n%s" % (rc, out))
+        elif not plan or int(plan.group(1)) != seen:
+            record("unit", name, False, "TAP plan does not match results\n" + out)
+
+
+# ---------------------------------------------------------------- boots
+
+
+def launch(args, image, extra=(), timeout=120):
+    cmd = [args.launcher, "--timeout", str(timeout)] + list(extra) + [image]
+    return run(cmd, timeout + 30)
+
+
+def parse_ktap(out):
+    """Yields (suite, test, ok) and checks the plans; returns (results, errors)."""
+    results, errors = [], []
+    suite, plan, count, top_plan, suites = None, None, 0, None, 0
+    for raw in out.splitlines():
+        line = raw.rstrip("\r")
+        m = re.match(r"^1\.\.(\d+)$", line)
+        if m:
+            top_plan = int(m.group(1))
+            continue
+        m = re.match(r"^    # Subtest: (\S+)", line)
+        if m:
+            suite, plan, count = m.group(1), None, 0
+            continue
+        m = re.match(r"^    1\.\.(\d+)$", line)
+        if m:
+            plan = int(m.group(1))
+            continue
+        m = re.match(r"^    (ok|not ok) (\d+) (\S+)", line)
+        if m and suite:
+            count += 1
+            results.append((suite, m.group(3), m.group(1) == "ok"))
+            continue
+        m = re.match(r"^(ok|not ok) (\d+) (\S+)", line)
+        if m:
+            suites += 1
+            if m.group(3) != suite:
+                errors.append("suite result %s does not close suite %s" % (m.group(3), suite))
+            if plan is None or plan != count:
+                errors.append("suite %s: plan %s, %d results" % (suite, plan, count))
+            suite = None
+    if top_plan is None:
+        errors.append("no KTAP plan: the test kernel did not get to its tests")
+    elif top_plan != suites:
+        errors.append("KTAP plan of %d suites, %d reported (crash mid-run?)" % (top_plan, suites))
+    return results, errors
+
+
+def level_ktest(args):
+    for smp in (4, 1):
+        rc, out = launch(args, args.test_image, ["--smp", str(smp)])
+        results, errors = parse_ktap(out)
+        for suite, test, ok in results:
+            record("ktest", "smp%d/%s/%s" % (smp, suite, test), ok, out)
+        ok = rc == 0 and not errors and results
+        record("ktest", "smp%d/boot-and-exit" % smp, bool(ok),
+               "launcher exit %d; %s\n%s" % (rc, "; ".join(errors), out))
+
+
+GUARDS = {
+    "rodata_write": [r"FATAL: #PF page fault", r"\(kernel rodata, read-only, no-execute\): protection violation on write"],
+    "text_write": [r"FATAL: #PF page fault", r"\(kernel text, read-only\): protection violation on write"],
+    "nx_exec": [r"FATAL: #PF page fault", r"\(kernel data, no-execute\): protection violation on instruction fetch"],
+    "stack_overflow": [r"FATAL: #DF double fault", r"guard page of the boot stack", r"kernel stack overflow"],
+    "null_deref": [r"FATAL: #PF page fault", r"\(NULL page\): no page for read"],
+}
+
+
+def check_failure_boot(level, name, rc, out, patterns, want_rc=1):
+    missing = [p for p in patterns if not re.search(p, out)]
+    problems = []
+    if rc != want_rc:
+        problems.append("launcher exit %d, expected %d" % (rc, want_rc))
+    if missing:
+        problems.append("missing from the log: " + ", ".join(missing))
+    if "GUARDRAIL FAILED" in out:
+        problems.append("the kernel survived")
+    record(level, name, not problems, "; ".join(problems) + "\n" + out)
+
+
+def level_guard(args):
+    def one(case):
+        return case, launch(args, args.test_image, ["--smp", "2", "--cmdline", "ktest.guard=" + case])
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+        for case, (rc, out) in ex.map(one, sorted(GUARDS)):
+            check_failure_boot("guard", case, rc, out, GUARDS[case] + [r"backtrace:", r"husk: panic"])
+
+
+# name: (launcher args, expected exit, patterns)
+PARAM_CASES = {
+    "vp_count_zero": (["--vp-count", "0"], 1, [r"VMM reports 0 vCPUs", r"boot failed: VMM parameters rejected"]),
+    "vp_count_absurd": (["--vp-count", "1000"], 1, [r"VMM reports 1000 vCPUs; husk supports at most 64"]),
+    "vp_count_huge": (["--vp-count", "4294967295"], 1, [r"VMM reports 4294967295 vCPUs"]),
+    "no_memory": (["--memmap", "fee00000:1000:1"], 1, [r"VMM memory map has no RAM"]),
+    "empty_memory_map": (["--memmap", "0:0:0"], 1, [r"VMM memory map has no RAM \(0 entries\)"]),
+    "region_not_ram": (["--memmap", "0:a0000:0,100000:700000:0"], 1, [r"husk's region \[0x1000000-0x1800000\) is not RAM"]),
+    "reserved_overlaps_region": (["--memmap", "0:a0000:0,100000:f00000:0,1000000:1000:1,1001000:1efff000:0"], 1,
+                                 [r"type platform-reserved overlaps husk's region"]),
+    "unsorted_memory_map": (["--memmap", "100000:1ff00000:0,0:a0000:0"], 1, [r"overlaps or precedes entry 0"]),
+    "unknown_memory_type": (["--memmap", "0:a0000:0,100000:1ff00000:0,20000000:1000:77"], 1, [r"unknown type 77"]),
+    "cmdline_unprintable": (["--cmdline", "loglevel=debug \x01"], 1, [r"byte 0x01 at offset 15 is not printable"]),
+    "fewer_vcpus_than_present": (["--vp-count", "2"], 0, [r"vCPUs: 2 of 2 up", r"2 more CPUs answered than the VMM reported"]),
+    "more_vcpus_than_present": (["--vp-count", "6"], 1, [r"only 4 of 6 CPUs came up", r"boot failed: not every vCPU came up"]),
+}
+
+
+def level_params(args):
+    def one(name):
+        extra, _, _ = PARAM_CASES[name]
+        return name, launch(args, args.image, ["--smp", "4"] + extra)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+        for name, (rc, out) in ex.map(one, sorted(PARAM_CASES)):
+            _, want, patterns = PARAM_CASES[name]
+            check_failure_boot("params", name, rc, out, patterns, want)
+
+
+BOOTS = {
+    "max_smp4": ["--smp", "4", "--cpu", "max"],
+    "qemu64_smp1": ["--smp", "1", "--cpu", "qemu64,+rdrand"],
+    "epyc_smp2": ["--smp", "2", "--cpu", "EPYC"],
+    "max_smp16_2g": ["--smp", "16", "--mem", "2048"],
+    "max_smp4_4g_highmem": ["--smp", "4", "--mem", "4096"],
+}
+
+
+def level_boot(args):
+    def one(name):
+        return name, launch(args, args.image, BOOTS[name])
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+        for name, (rc, out) in ex.map(one, sorted(BOOTS)):
+            smp = int(BOOTS[name][1])
+            pats = [r"booting on platform native", r"vCPUs: %d of %d up" % (smp, smp),
+                    r"crypto self-test: (\d+) of \1 passed", r"ready: \d+ us from reset",
+                    r"husk is done"]
+            check_failure_boot("boot", name, rc, out, pats, 0)
+
+
+# ---------------------------------------------------------------- build
+
+
+def level_build(args):
+    rc, out = run(["make", "-s", "BUILD=" + args.build, "mbedtls-check"], 300)
+    record("build", "mbedtls_kernel_no_sse_no_unknown_symbols", rc == 0, out)
+    with tempfile.TemporaryDirectory() as d:
+        again = os.path.join(d, "again.igvm")
+        rc, out = run([args.igvm_tool, "build", "--config", "configs/native.conf", "--kernel",
+                       os.path.join(args.build, "kernel", "husk.elf"), "--version",
+                       args.version, "-o", again], 60)
+        same = rc == 0 and open(again, "rb").read() == open(args.image, "rb").read()
+        record("build", "igvm_reproducible", same, out)
+
+
+# ---------------------------------------------------------------- fuzz
+
+
+def level_fuzz(args):
+    for name in args.fuzz:
+        exe = os.path.join(args.build, "fuzz", name)
+        seeds = os.path.join("tests", "fuzz", "corpus", name)
+        with tempfile.TemporaryDirectory() as work:
+            corpus = os.path.join(work, "corpus")
+            if os.path.isdir(seeds):
+                shutil.copytree(seeds, corpus)
+            else:
+                os.mkdir(corpus)
+            rc, out = run([exe, "-max_total_time=%d" % args.fuzz_seconds, "-print_final_stats=1",
+                           "-artifact_prefix=" + work + "/", corpus], args.fuzz_seconds + 120)
+            ok = rc == 0
+            m = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
+            execs = m.group(1) if m else "?"
+            record("fuzz", name, ok, out if not ok else "")
+            if ok:
+                print("      %s: %s executions in %d s" % (name, execs, args.fuzz_seconds))
+
+
+LEVELS = [("unit", level_unit), ("build", level_build), ("ktest", level_ktest),
+          ("guard", level_guard), ("params", level_params), ("boot", level_boot),
+          ("fuzz", level_fuzz)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--unit", default="", help="unit test binaries (space separated)")
+    ap.add_argument("--fuzz", default="", help="fuzz targets (space separated)")
+    ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "10")))
+    ap.add_argument("--only", default="", help="comma-separated levels")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    args.unit = args.unit.split()
+    args.fuzz = args.fuzz.split()
+    args.image = os.path.join(args.build, "husk-native.igvm")
+    args.test_image = os.path.join(args.build, "husk-test-native.igvm")
+    args.launcher = os.path.join(args.build, "host", "tools", "husk-launch")
+    args.igvm_tool = os.path.join(args.build, "host", "tools", "husk-igvm")
+    with open(os.path.join(args.build, "version.txt")) as f:
+        args.version = f.read().strip()
+    only = set(args.only.split(",")) if args.only else None
+    start = time.time()
+    for name, fn in LEVELS:
+        if only and name not in only:
+            continue
+        t0 = time.time()
+        print("== %s" % name, flush=True)
+        fn(args)
+        print("   (%s: %.1f s)" % (name, time.time() - t0), flush=True)
+    passed = sum(1 for r in RESULTS if r[2])
+    failed = len(RESULTS) - passed
+    if failed:
+        print("\nfailed:")
+        for level, name, ok, _ in RESULTS:
+            if not ok:
+                print("  %s/%s" % (level, name))
+    print("\ntotal time %.0f s" % (time.time() - start))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
