@@ -7,6 +7,7 @@
  * executed where they are linked. */
 #include "husk/bootinfo.h"
 #include "husk/layout.h"
+#include "boot/modeswitch.h"
 
 #define BASE     HUSK_AP_PAGE_GPA
 #define T32(x)   ((x) - ap_tramp_start + BASE)
@@ -24,38 +25,18 @@ ap_tramp_start:
 	movl	%cr0, %eax
 	orl	$1, %eax
 	movl	%eax, %cr0
-	ljmpl	$0x08, $T32(prot32)
+	ljmpl	$BOOT_SEL_CODE32, $T32(prot32)
 
 	.code32
 prot32:
-	movl	$0x10, %eax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	%ax, %fs
-	movw	%ax, %gs
+	BOOT_LOAD_DATA32
 	movl	HANDOFF + HUSK_AP_OFF_CR3, %eax
 	movl	%eax, %cr3
-	movl	%cr4, %eax
-	orl	$(1 << 5), %eax			/* PAE */
-	movl	%eax, %cr4
-	movl	$0xc0000080, %ecx
-	rdmsr
-	orl	$((1 << 8) | (1 << 11)), %eax	/* LME, NXE */
-	wrmsr
-	movl	%cr0, %eax
-	orl	$((1 << 31) | (1 << 16)), %eax	/* PG, WP */
-	movl	%eax, %cr0
-	ljmpl	$0x18, $T32(long64)
+	BOOT_ENTER_LONG_MODE T32(long64)
 
 	.code64
 long64:
-	xorl	%eax, %eax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	%ax, %fs
-	movw	%ax, %gs
+	BOOT_CLEAR_DATA64
 	movl	$1, %eax
 	lock xaddl %eax, HANDOFF + HUSK_AP_OFF_TICKET
 	cmpl	HANDOFF + HUSK_AP_OFF_MAX, %eax
@@ -69,14 +50,5 @@ park:
 	movq	HANDOFF + HUSK_AP_OFF_PARK, %rax
 	jmp	*%rax
 
-	.balign 8
-gdt:
-	.quad	0
-	.quad	0x00cf9b000000ffff
-	.quad	0x00cf93000000ffff
-	.quad	0x00af9b000000ffff
-gdt_end:
-gdtr:
-	.word	gdt_end - gdt - 1
-	.long	T32(gdt)
+	BOOT_GDT gdt, gdtr, T32(gdt)
 ap_tramp_end:

@@ -11,6 +11,7 @@
  * no relocations. */
 #include "husk/bootinfo.h"
 #include "husk/layout.h"
+#include "modeswitch.h"
 
 #define PAGE32   HUSK_RESET_PAGE_GPA
 #define OFF16    0xf000                /* page offset from the reset CS base 0xffff0000 */
@@ -31,16 +32,11 @@ reset_page:
 	movl	%cr0, %eax
 	orl	$1, %eax			/* PE */
 	movl	%eax, %cr0
-	ljmpl	$0x08, $A32(prot32)
+	ljmpl	$BOOT_SEL_CODE32, $A32(prot32)
 
 	.code32
 prot32:
-	movl	$0x10, %eax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	%ax, %fs
-	movw	%ax, %gs
+	BOOT_LOAD_DATA32
 	cmpl	$(HUSK_LOADER_MAGIC & 0xffffffff), HANDOFF + HUSK_LOADER_OFF_MAGIC
 	jne	bad_handoff
 	cmpl	$(HUSK_LOADER_MAGIC >> 32), HANDOFF + HUSK_LOADER_OFF_MAGIC + 4
@@ -49,17 +45,7 @@ prot32:
 	jne	bad_handoff
 	movl	HANDOFF + HUSK_LOADER_OFF_CR3, %eax
 	movl	%eax, %cr3
-	movl	%cr4, %eax
-	orl	$(1 << 5), %eax			/* PAE */
-	movl	%eax, %cr4
-	movl	$0xc0000080, %ecx		/* EFER */
-	rdmsr
-	orl	$((1 << 8) | (1 << 11)), %eax	/* LME, NXE */
-	wrmsr
-	movl	%cr0, %eax
-	orl	$((1 << 31) | (1 << 16)), %eax	/* PG, WP */
-	movl	%eax, %cr0
-	ljmpl	$0x18, $A32(long64)
+	BOOT_ENTER_LONG_MODE A32(long64)
 
 bad_handoff:
 	/* No console yet: say it on COM1 as-is and stop. */
@@ -76,12 +62,7 @@ bad_handoff:
 
 	.code64
 long64:
-	xorl	%eax, %eax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	%ax, %fs
-	movw	%ax, %gs
+	BOOT_CLEAR_DATA64
 	movq	handoff_entry(%rip), %rax
 	movq	handoff_bp(%rip), %rdi
 	movl	%ebp, %esi
@@ -90,16 +71,7 @@ long64:
 	orq	%rbx, %rsi
 	jmp	*%rax
 
-	.balign 8
-gdt:
-	.quad	0
-	.quad	0x00cf9b000000ffff	/* 0x08: 32-bit code (accessed bit preset: the page is ROM) */
-	.quad	0x00cf93000000ffff	/* 0x10: data */
-	.quad	0x00af9b000000ffff	/* 0x18: 64-bit code */
-gdt_end:
-gdtr:
-	.word	gdt_end - gdt - 1
-	.long	A32(gdt)
+	BOOT_GDT gdt, gdtr, A32(gdt)
 msg:
 	.asciz	"husk loader: no valid hand-off block, stopping\r\n"
 
