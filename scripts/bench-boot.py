@@ -32,13 +32,13 @@ def main():
         if p.returncode != 0:
             print(out)
             raise SystemExit("boot failed")
-        ready.append(int(re.search(r"ready: (\d+) us from reset", out).group(1)))
+        ready.append(float(re.search(r"ready: ([\d.]+) ms after the reset vector", out).group(1)) * 1000)
         region = re.search(r"husk region .*after boot: (.*)", out).group(1)
         selftest = re.search(r"\[\s*([\d.]+)\] crypto self-test", out)
         vcpus = re.search(r"\[\s*([\d.]+)\] vCPUs:", out)
     print("husk boot benchmark (native platform, QEMU TCG, %d vCPUs, %d runs)" % (args.smp, args.runs))
     print("  IGVM file            %8d bytes" % os.path.getsize(image))
-    print("  kernel image         %8d bytes text, %d rodata, %d data, %d bss, %d symbols"
+    print("  kernel image         %8d bytes text, %d rodata, %d data, %d bss, %d bytes of symbol table"
           % (sections.get(".text", 0), sections.get(".rodata", 0), sections.get(".data", 0),
              sections.get(".bss", 0), sections.get(".ksyms", 0)))
     print("  region use at ready  %s" % region)

@@ -199,7 +199,7 @@ def level_boot(args):
         for name, (rc, out) in ex.map(one, sorted(BOOTS)):
             smp = int(BOOTS[name][1])
             pats = [r"booting on platform native", r"vCPUs: %d of %d up" % (smp, smp),
-                    r"crypto self-test: (\d+) of \1 passed", r"ready: \d+ us from reset",
+                    r"crypto self-test: (\d+) of \1 passed", r"ready: \d+\.\d+ ms after the reset vector",
                     r"husk is done"]
             check_failure_boot("boot", name, rc, out, pats, 0)
 

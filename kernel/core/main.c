@@ -133,7 +133,8 @@ void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 		pr_err("%s", berr.msg);
 		boot_fail("bad boot parameter page", HUSK_ERR_FORMAT);
 	}
-	pr_info("image %s, TSC %llu kHz", boot_params.version_string, (unsigned long long)tsc_khz());
+	pr_info("IGVM image '%s'; TSC %llu kHz (calibrated against the PIT)", boot_params.version_string,
+		(unsigned long long)tsc_khz());
 
 	err = pages_init(&boot_params);
 	if (err)
@@ -175,8 +176,13 @@ void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 	if (err)
 		boot_fail("crypto self-test", err);
 	log_region(&boot_params, "after boot");
-	pr_info("ready: %llu us from reset to ready (TSC), %llu symbols",
-		(unsigned long long)(time_ns() / 1000), (unsigned long long)ksym_count());
+	{
+		uint64_t us = time_ns() / 1000;
+
+		pr_info("ready: %llu.%03llu ms after the reset vector (TSC); %llu kernel symbols",
+			(unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
+			(unsigned long long)ksym_count());
+	}
 
 #ifdef HUSK_KTEST
 	{
