@@ -132,6 +132,13 @@ GUARDS = {
     "nx_exec": [r"FATAL: #PF page fault", r"\(kernel data, no-execute\): protection violation on instruction fetch"],
     "stack_overflow": [r"FATAL: #DF double fault", r"guard page of the boot stack", r"kernel stack overflow"],
     "null_deref": [r"FATAL: #PF page fault", r"\(NULL page\): no page for read"],
+    "fault_in_panic": [r"FATAL: #PF page fault", r"\(NULL page\): no page for read"],
+}
+# Guard cases booted in a second configuration: (case, launcher args).  With
+# more vCPUs than the VMM reports, the surplus ones are parked; a panic must
+# still stop only husk's CPUs and end with a report.
+GUARD_VARIANTS = {
+    "null_deref_with_parked_cpus": ("null_deref", ["--smp", "4", "--vp-count", "2"]),
 }
 
 
@@ -148,11 +155,16 @@ def check_failure_boot(level, name, rc, out, patterns, want_rc=1):
 
 
 def level_guard(args):
-    def one(case):
-        return case, launch(args, args.test_image, ["--smp", "2", "--cmdline", "ktest.guard=" + case])
+    runs = {case: (case, ["--smp", "2"]) for case in GUARDS}
+    runs.update(GUARD_VARIANTS)
+
+    def one(name):
+        case, extra = runs[name]
+        return name, launch(args, args.test_image, extra + ["--cmdline", "ktest.guard=" + case])
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
-        for case, (rc, out) in ex.map(one, sorted(GUARDS)):
-            check_failure_boot("guard", case, rc, out, GUARDS[case] + [r"backtrace:", r"husk: panic"])
+        for name, (rc, out) in ex.map(one, sorted(runs)):
+            check_failure_boot("guard", name, rc, out,
+                               GUARDS[runs[name][0]] + [r"backtrace:", r"husk: panic"])
 
 
 # name: (launcher args, expected exit, patterns)
@@ -170,6 +182,9 @@ PARAM_CASES = {
     "cmdline_unprintable": (["--cmdline", "loglevel=debug \x01"], 1, [r"byte 0x01 at offset 15 is not printable"]),
     "fewer_vcpus_than_present": (["--vp-count", "2"], 0, [r"vCPUs: 2 of 2 up", r"2 more CPUs answered than the VMM reported"]),
     "more_vcpus_than_present": (["--vp-count", "6"], 1, [r"only 4 of 6 CPUs came up", r"boot failed: not every vCPU came up"]),
+    # Not a VMM lie but a CPU husk cannot use: the loader says so and stops
+    # (no console, no exit device yet), so the launcher's timeout ends it.
+    "cpu_without_nx": (["--cpu", "qemu64,-nx", "--timeout", "5"], 124, [r"husk loader: this CPU has no NX"]),
 }
 
 

@@ -12,6 +12,7 @@ static struct spinlock console_lock = SPINLOCK_INIT;
 static console_sink_fn console_sink;
 static enum log_level console_max = LOG_INFO;
 static volatile int console_panicking;
+static bool console_lock_abandoned;
 
 void console_set_sink(console_sink_fn sink)
 {
@@ -52,7 +53,11 @@ static void console_emit(const char *s, size_t n)
 	if (!console_sink)
 		return;
 	if (console_panicking) {
-		locked = spin_trylock_spins(&console_lock, 1000000);
+		/* A CPU stopped while holding the lock never gives it back:
+		 * after one failed try, write without it. */
+		locked = !console_lock_abandoned && spin_trylock_spins(&console_lock, 1000000);
+		if (!locked)
+			console_lock_abandoned = true;
 	} else {
 		spin_lock(&console_lock);
 		locked = 1;

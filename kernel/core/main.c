@@ -3,6 +3,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeatures.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/tsc.h"
 #include "bootparams/bootparams.h"
 #include "core/cmdline.h"
@@ -29,6 +30,7 @@ void ap_main(unsigned index);
 static struct husk_boot_params boot_params;
 static struct bp_info vmm_info;
 static volatile bool boot_done;
+static volatile unsigned aps_flushed;
 
 static HUSK_NORETURN void boot_fail(const char *what, int err)
 {
@@ -92,12 +94,25 @@ static void apply_cmdline(void)
 	}
 }
 
-static void start_cpus(void)
+/* Called by vm_drop_low_half between unmapping and freeing the tables: lets
+ * the APs forget their TLB entries for the identity mappings first. */
+static void wait_aps_flushed(void)
+{
+	unsigned others = percpu_count_online() - 1;
+	uint64_t start = rdtsc(), limit = tsc_khz() * 1000;
+
+	__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&aps_flushed, __ATOMIC_ACQUIRE) < others)
+		if (rdtsc() - start > limit)
+			boot_fail("APs did not acknowledge the TLB flush", HUSK_ERR_TIMEOUT);
+}
+
+static void start_cpus(bool *keep_boot_mappings)
 {
 	unsigned want = vmm_info.vp_count, up;
 	int err;
 
-	err = platform()->start_aps(want, &vmm_info);
+	err = platform()->start_aps(want, &vmm_info, keep_boot_mappings);
 	if (err)
 		pr_err("starting APs failed: %s", husk_strerror(err));
 	up = percpu_count_online();
@@ -115,6 +130,7 @@ static void start_cpus(void)
 void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 {
 	struct bp_error berr;
+	bool calibrated, keep_boot_mappings = false;
 	char buf[128];
 	int err;
 
@@ -126,9 +142,12 @@ void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 	if (platform_select(boot_params.platform) != HUSK_OK)
 		platform_select(HUSK_PLATFORM_NATIVE);
 	console_set_sink(platform()->console_write);
-	tsc_calibrate();
+	calibrated = tsc_calibrate() != 0;
 	kprintf("\n");
 	pr_info("husk %s booting on platform %s", HUSK_VERSION, platform()->name);
+	/* Every timeout in husk (AP start-up, INIT-SIPI delays) counts TSC ticks. */
+	if (!calibrated)
+		boot_fail("TSC calibration against the PIT failed", HUSK_ERR_TIMEOUT);
 	if (bp_check_boot_params(&boot_params, &berr) != HUSK_OK) {
 		pr_err("%s", berr.msg);
 		boot_fail("bad boot parameter page", HUSK_ERR_FORMAT);
@@ -167,10 +186,14 @@ void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 	err = platform()->init();
 	if (err)
 		boot_fail("platform init", err);
-	this_cpu()->apic_id = 0;
-	start_cpus();
-	vm_drop_low_half();
-	__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
+	this_cpu()->apic_id = lapic_id();
+	start_cpus(&keep_boot_mappings);
+	if (keep_boot_mappings) {
+		pr_warn("AP start-up pages stay mapped: a CPU may still be starting");
+		__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
+	} else {
+		vm_drop_low_half(wait_aps_flushed);
+	}
 
 	err = selftest_crypto();
 	if (err)
@@ -208,6 +231,7 @@ void ap_main(unsigned index)
 	while (!__atomic_load_n(&boot_done, __ATOMIC_ACQUIRE))
 		cpu_relax();
 	tlb_flush_local();
+	__atomic_fetch_add(&aps_flushed, 1, __ATOMIC_RELEASE);
 	for (;;)
 		irq_enable_and_halt();
 }

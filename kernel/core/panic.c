@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 
 static volatile int panic_owner = -1;
+static int panic_nesting;
 
 bool panic_in_progress(void)
 {
@@ -27,6 +28,19 @@ HUSK_NORETURN void panic_park_cpu(void)
 	}
 }
 
+/* NMI to every other CPU that is online; they park in the NMI handler.
+ * Only CPUs husk brought up are addressed: a CPU in any other state (parked
+ * without an IDT, waiting for SIPI) is left alone. */
+static void stop_other_cpus(int me)
+{
+	for (unsigned i = 0; i < HUSK_MAX_CPUS; i++) {
+		struct percpu *p = percpu_get(i);
+
+		if (p && p->online && (int)i != me)
+			lapic_send_nmi(p->apic_id);
+	}
+}
+
 void panic_begin(void)
 {
 	int me = (int)percpu_index();
@@ -37,10 +51,15 @@ void panic_begin(void)
 					 __ATOMIC_SEQ_CST)) {
 		if (expected != me)
 			panic_park_cpu(); /* another CPU is reporting */
-		/* Nested panic on the owning CPU: keep going, minimal output. */
+		/* The report itself faulted.  Allow one nested report (it
+		 * says where); a second means the reporting code is broken:
+		 * end the run before the stack runs out. */
+		if (++panic_nesting > 1)
+			platform_exit(false);
+		return;
 	}
 	console_enter_panic();
-	lapic_stop_others();
+	stop_other_cpus(me);
 }
 
 HUSK_NORETURN void panic_end(const char *why)

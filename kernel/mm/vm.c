@@ -97,8 +97,11 @@ int vm_alloc_stack(unsigned npages, uint64_t *top)
 		uint64_t pa;
 
 		err = page_alloc(0, &pa);
-		if (!err)
+		if (!err) {
 			err = vm_map(base + (uint64_t)i * HUSK_PAGE_SIZE, pa, 1, VM_DATA);
+			if (err)
+				page_free(pa, 0);
+		}
 		if (err) {
 			/* Give back what this stack got; its VA slot stays burnt. */
 			for (unsigned j = 0; j < i; j++) {
@@ -136,33 +139,36 @@ int vm_map_mmio(uint64_t pa, uint64_t size, void **va)
 	return err;
 }
 
-void vm_drop_low_half(void)
+void vm_drop_low_half(void (*others_flushed)(void))
 {
 	uint64_t *pml4 = pa_to_va(kpt.root_pa);
+	uint64_t old;
+	uint64_t *pdpt;
 
 	spin_lock(&vm_lock);
-	if (pml4[0] & PT_P) {
-		uint64_t *pdpt = pa_to_va(pml4[0] & PT_ADDR_MASK);
-
-		/* Free the tables the kernel allocated for its own identity
-		 * mappings; the builder's tables are reserved pages, which
-		 * page_free refuses without harm. */
-		for (unsigned i = 0; pdpt && i < PT_ENTRIES; i++) {
-			uint64_t *pd;
-
-			if (!(pdpt[i] & PT_P))
-				continue;
-			pd = pa_to_va(pdpt[i] & PT_ADDR_MASK);
-			for (unsigned j = 0; pd && j < PT_ENTRIES; j++)
-				if (pd[j] & PT_P)
-					page_free(pd[j] & PT_ADDR_MASK, 0);
-			page_free(pdpt[i] & PT_ADDR_MASK, 0);
-		}
-		page_free(pml4[0] & PT_ADDR_MASK, 0);
-		pml4[0] = 0;
-	}
+	old = pml4[0];
+	pml4[0] = 0;
 	spin_unlock(&vm_lock);
 	tlb_flush_local();
+	others_flushed();
+	if (!(old & PT_P))
+		return;
+	/* No CPU can walk them any more: free the tables the kernel allocated
+	 * for its identity mappings.  The builder's tables are reserved pages,
+	 * which page_free refuses without harm. */
+	pdpt = pa_to_va(old & PT_ADDR_MASK);
+	for (unsigned i = 0; pdpt && i < PT_ENTRIES; i++) {
+		uint64_t *pd;
+
+		if (!(pdpt[i] & PT_P))
+			continue;
+		pd = pa_to_va(pdpt[i] & PT_ADDR_MASK);
+		for (unsigned j = 0; pd && j < PT_ENTRIES; j++)
+			if (pd[j] & PT_P)
+				page_free(pd[j] & PT_ADDR_MASK, 0);
+		page_free(pdpt[i] & PT_ADDR_MASK, 0);
+	}
+	page_free(old & PT_ADDR_MASK, 0);
 }
 
 bool vm_is_mapped(uint64_t va, size_t len)

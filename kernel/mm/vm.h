@@ -22,8 +22,10 @@ int vm_unmap(uint64_t va, uint64_t npages);
  * least one page below it) left unmapped as a guard. */
 int vm_alloc_stack(unsigned npages, uint64_t *top);
 int vm_map_mmio(uint64_t pa, uint64_t size, void **va);
-/* Removes the low-half identity mappings the loaders needed. */
-void vm_drop_low_half(void);
+/* Removes the low-half identity mappings the loaders needed: unmaps, flushes
+ * this CPU, calls others_flushed() (which must return once every other CPU
+ * has flushed its TLB), then frees the tables. */
+void vm_drop_low_half(void (*others_flushed)(void));
 
 bool vm_is_mapped(uint64_t va, size_t len);
 bool vm_is_guard(uint64_t va);

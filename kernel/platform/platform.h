@@ -20,8 +20,10 @@ struct platform_ops {
 	int (*init)(void);
 	/* Per-AP set-up, on the AP. */
 	void (*init_ap)(void);
-	/* Start vCPUs 1..total-1; they enter ap_main(). */
-	int (*start_aps)(unsigned total, const struct bp_info *info);
+	/* Start vCPUs 1..total-1; they enter ap_main().  Sets
+	 * *keep_boot_mappings if a CPU may still run start-up code from the
+	 * low-half identity mappings, which then must stay. */
+	int (*start_aps)(unsigned total, const struct bp_info *info, bool *keep_boot_mappings);
 	/* Fill buf with hardware entropy. */
 	int (*entropy)(void *ctx, uint8_t *buf, size_t len);
 	/* End the run: success or failure as the VMM can see it. */

@@ -8,6 +8,7 @@
 
 #include "core/console.h"
 #include "core/ktest.h"
+#include "core/panic.h"
 #include "platform/platform.h"
 
 static const uint32_t guard_rodata_word = 0x600dc0de;
@@ -46,6 +47,11 @@ void ktest_run_guard(const char *name)
 		((void (*)(void))(uintptr_t)guard_data_code)();
 	} else if (strcmp(name, "stack_overflow") == 0) {
 		kprintf("guard: %llu\n", (unsigned long long)guard_recurse(0));
+	} else if (strcmp(name, "fault_in_panic") == 0) {
+		/* A fault while a panic report is being written must still end
+		 * the run with a report, not a triple fault. */
+		panic_begin();
+		kprintf("guard: %u\n", *guard_null);
 	} else if (strcmp(name, "null_deref") == 0) {
 		kprintf("guard: %u\n", *guard_null);
 	} else {

@@ -214,6 +214,7 @@ KTEST(vm, image_permissions)
 	KEXPECT_EQ(t, probe_read8(__text_start, &v), 0);
 	KEXPECT_EQ(t, probe_read8((void *)8, &v), -1); /* NULL page */
 	KEXPECT(t, (read_cr0() & CR0_WP) != 0);
+	KEXPECT_EQ(t, read_cr0() & (CR0_CD | CR0_NW), 0); /* caches on */
 }
 
 KTEST(vm, stacks_have_guards)

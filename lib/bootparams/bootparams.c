@@ -36,13 +36,19 @@ static bool ranges_overlap(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
 	return a < b + bsz && b < a + asz;
 }
 
+/* The (already validated) range of that kind holding the page at offset;
+ * written so that no sum can wrap. */
 static const struct husk_boot_range *find_range(const struct husk_boot_params *bp,
 						uint64_t offset, uint32_t kind)
 {
-	for (uint32_t i = 0; i < bp->nranges; i++)
-		if (bp->ranges[i].kind == kind && offset >= bp->ranges[i].offset &&
-		    offset + HUSK_PAGE_SIZE <= bp->ranges[i].offset + bp->ranges[i].size)
-			return &bp->ranges[i];
+	if (!HUSK_IS_ALIGNED(offset, HUSK_PAGE_SIZE))
+		return NULL;
+	for (uint32_t i = 0; i < bp->nranges; i++) {
+		const struct husk_boot_range *r = &bp->ranges[i];
+
+		if (r->kind == kind && offset >= r->offset && offset - r->offset <= r->size - HUSK_PAGE_SIZE)
+			return r;
+	}
 	return NULL;
 }
 
@@ -87,7 +93,8 @@ int bp_check_boot_params(const struct husk_boot_params *bp, struct bp_error *err
 		return fail(err, HUSK_ERR_INVAL, "boot params: no image range at offset 0");
 	if (!find_range(bp, bp->pml4_offset, HUSK_RANGE_PAGETABLES))
 		return fail(err, HUSK_ERR_INVAL, "boot params: PML4 not in a page-table range");
-	/* The loaders load CR3 from 32-bit code. */
+	/* The loaders load CR3 from 32-bit code (pml4_offset is inside the
+	 * region now, so the sum cannot wrap). */
 	if (bp->region_base + bp->pml4_offset >= LOW_4G)
 		return fail(err, HUSK_ERR_RANGE, "boot params: PML4 above 4 GiB");
 	if (!find_range(bp, bp->vmm_params_offset, HUSK_RANGE_VMM_PARAMS) ||

@@ -186,6 +186,13 @@ static void test_boot_params_page(void **state)
 	EXPECT_BP(HUSK_ERR_RANGE, "PML4 above 4 GiB");
 	bp.memmap_offset = bp.vmm_params_offset;
 	EXPECT_BP(HUSK_ERR_INVAL, "VMM parameter pages");
+	/* Offsets chosen so that offset + page size wraps around. */
+	bp.pml4_offset = 0xfffffffffffff000ull;
+	EXPECT_BP(HUSK_ERR_INVAL, "PML4");
+	bp.vmm_params_offset = 0xfffffffffffff000ull;
+	EXPECT_BP(HUSK_ERR_INVAL, "VMM parameter pages");
+	bp.memmap_offset = 0x121800; /* inside the range, misaligned */
+	EXPECT_BP(HUSK_ERR_INVAL, "VMM parameter pages");
 	bp.memmap_max = 0;
 	EXPECT_BP(HUSK_ERR_RANGE, "capacity");
 	memset(bp.version_string, 'v', sizeof(bp.version_string));

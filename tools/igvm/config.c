@@ -120,7 +120,8 @@ int config_load(const char *path, struct target_config *out)
 		return HUSK_ERR_INVAL;
 	}
 	if ((out->region_base | out->region_size) & 0xfff || out->region_size < 0x200000 ||
-	    out->region_base + out->region_size > 0x100000000ull || out->region_base < 0x100000) {
+	    out->region_size > 0x100000000ull || out->region_base > 0x100000000ull - out->region_size ||
+	    out->region_base < 0x100000) {
 		fprintf(stderr, "%s: region 0x%llx+0x%llx must be page aligned, >= 2 MiB, "
 			"between 1 MiB and 4 GiB\n", path, (unsigned long long)out->region_base,
 			(unsigned long long)out->region_size);

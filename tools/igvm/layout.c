@@ -81,16 +81,15 @@ static int place_image(struct layout *l, const struct elf_file *kernel, uint8_t 
 		first = off / HUSK_PAGE_SIZE;
 		last = (off + s->sh_size - 1) / HUSK_PAGE_SIZE;
 		for (uint64_t pg = first; pg <= last; pg++) {
-			uint8_t merged = perm[pg] | p;
-
-			if ((merged & PERM_W && merged & PERM_X) ||
-			    ((merged & PERM_GUARD) && (merged & ~PERM_GUARD))) {
+			/* A page shared by sections must not widen anyone's
+			 * permissions: they have to agree exactly. */
+			if (perm[pg] && perm[pg] != p) {
 				fprintf(stderr, "layout: page 0x%llx of the image would need two "
 					"permissions (section %s); align sections in kernel.ld\n",
 					(unsigned long long)(pg * HUSK_PAGE_SIZE), name);
 				return HUSK_ERR_INVAL;
 			}
-			perm[pg] = merged;
+			perm[pg] = p;
 			if (!(p & PERM_GUARD) && l->state[pg] == LAYOUT_UNLOADED)
 				l->state[pg] = LAYOUT_ZERO;
 		}
@@ -160,6 +159,12 @@ static int patch_reset_page(struct layout *l, const struct elf_file *kernel)
 		return HUSK_ERR_FORMAT;
 	}
 	memcpy(l->reset_page, elf_section_data(kernel, s), HUSK_PAGE_SIZE);
+	/* The CPU leaves reset in real mode at page offset 0xff0: that must be
+	 * a 16-bit near jump to the start of the page (e9 0d f0). */
+	if (l->reset_page[0xff0] != 0xe9 || l->reset_page[0xff1] != 0x0d || l->reset_page[0xff2] != 0xf0) {
+		fprintf(stderr, "layout: reset vector is not a 16-bit jump to the page start\n");
+		return HUSK_ERR_FORMAT;
+	}
 	if (memcmp(l->reset_page + HUSK_LOADER_HANDOFF_OFFSET, zero, sizeof(zero))) {
 		fprintf(stderr, "layout: reset page hand-off block is not blank\n");
 		return HUSK_ERR_FORMAT;

@@ -317,6 +317,9 @@ static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc
 	bool have_fw = false;
 	size_t i = 0;
 
+	/* Bytes of the firmware window the file does not load read as erased
+	 * flash (0xff), not as zeros that happen to execute harmlessly. */
+	memset(fw, 0xff, sizeof(fw));
 	qsort(ld->pages, ld->npages, sizeof(*ld->pages), cmp_page);
 	for (size_t j = 1; j < ld->npages; j++)
 		if (ld->pages[j].gpa == ld->pages[j - 1].gpa)
@@ -349,6 +352,8 @@ static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc
 		if (p->gpa >= FW_BASE && p->gpa < FW_BASE + FW_WINDOW) {
 			if (p->data)
 				memcpy(fw + (p->gpa - FW_BASE), p->data, 4096);
+			else
+				memset(fw + (p->gpa - FW_BASE), 0, 4096);
 			have_fw = true;
 			i++;
 			continue;
@@ -448,7 +453,7 @@ static void usage(FILE *out)
 		"  --smp N            vCPUs (default 4)\n"
 		"  --mem MIB          guest RAM in MiB (default 512)\n"
 		"  --cpu MODEL        QEMU CPU model (default max)\n"
-		"  --machine TYPE     QEMU machine (default q35)\n"
+		"  --machine q35[,..] QEMU machine options (only q35: its memory map is modelled)\n"
 		"  --cmdline STR      husk's command line (IGVM COMMAND_LINE parameter)\n"
 		"  --timeout SEC      kill QEMU after SEC seconds (default 120); exit 124\n"
 		"  --qemu PATH        QEMU binary (default qemu-system-x86_64)\n"
@@ -514,6 +519,9 @@ int main(int argc, char **argv)
 	}
 	if (o.smp == 0 || o.smp > 255 || o.mem_mib < 16 || o.timeout == 0)
 		die("bad --smp, --mem or --timeout");
+	/* The memory map written for husk is q35's layout. */
+	if (strcmp(o.machine, "q35") != 0 && strncmp(o.machine, "q35,", 4) != 0)
+		die("--machine %s: only q35 is supported (the memory map is q35's)", o.machine);
 
 	file = read_file(argv[optind], &size);
 	if (igvm_reader_init(&ld.r, file, size, &ierr))

@@ -17,6 +17,8 @@
 #define EFER_SVME (1ull << 12)
 
 #define CR0_PE (1ull << 0)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE  (1ull << 5)

@@ -2,6 +2,8 @@
  * stubs that build a struct exc_frame (arch/x86/exceptions.h) and call
  * exc_dispatch(). */
 
+#include "husk/bootinfo.h"
+
 	.section .text.boot, "ax"
 	.code64
 	.globl	_start
@@ -18,11 +20,20 @@ ap_entry:				/* RDI = CPU index, RSP = its stack */
 	xorl	%ebp, %ebp
 	call	ap_main
 	.globl	ap_park
-ap_park:				/* surplus APs: count ourselves, then halt */
-	lock incl ap_parked_count(%rip)
-1:	cli
+ap_park:				/* surplus APs: record our APIC ID, then halt */
+	movl	$1, %eax
+	cpuid
+	shrl	$24, %ebx			/* initial APIC ID */
+	incl	%ebx				/* stored + 1: 0 means "not written yet" */
+	movl	$1, %eax
+	lock xaddl %eax, ap_park_slot(%rip)
+	cmpl	$HUSK_MAX_CPUS, %eax
+	jae	1f
+	movl	%ebx, ap_parked_apic(, %rax, 4)
+1:	lock incl ap_parked_count(%rip)	/* only now is the slot published */
+2:	cli
 	hlt
-	jmp	1b
+	jmp	2b
 
 	.text
 /* One 16-byte stub per vector; vectors that push an error code (8, 10-14,

@@ -124,10 +124,16 @@ int lapic_start_all_aps(uint8_t vector)
 	return HUSK_OK;
 }
 
-void lapic_stop_others(void)
+void lapic_send_nmi(uint32_t apic_id)
 {
 	if (lapic_regs)
-		(void)lapic_icr(0, ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_NMI);
+		(void)lapic_icr(apic_id << 24, ICR_ASSERT | ICR_NMI);
+}
+
+void lapic_send_init(uint32_t apic_id)
+{
+	if (lapic_regs)
+		(void)lapic_icr(apic_id << 24, ICR_ASSERT | ICR_INIT);
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)

@@ -13,8 +13,9 @@ void lapic_eoi(void);
 /* INIT, then two STARTUPs at vector (page number of the start-up code),
  * to all CPUs but this one. */
 int lapic_start_all_aps(uint8_t vector);
-/* NMI to every other CPU (panic); a no-op before lapic_init. */
-void lapic_stop_others(void);
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+void lapic_send_nmi(uint32_t apic_id);
+/* INIT to one CPU: back to the wait-for-SIPI state, where it runs nothing. */
+void lapic_send_init(uint32_t apic_id);
 
 #endif

@@ -21,10 +21,16 @@ extern const char ap_tramp_start[], ap_tramp_end[];
 extern const char ap_entry[], ap_park[];
 
 #define AP_WAIT_MS 2000u
+/* Quiet time after the last AP took a ticket before the start-up pages are
+ * given back; longer once the VMM is known to have under-reported CPUs. */
 #define AP_SETTLE_MS 20u
+#define AP_SETTLE_SURPLUS_MS 200u
 
-/* Incremented by ap_park (entry.S) for each AP beyond what the VMM reported. */
+/* Written by ap_park (entry.S) for each AP beyond what the VMM reported:
+ * a slot index, the APIC ID + 1 in that slot, then the count. */
+volatile uint32_t ap_park_slot;
 volatile uint32_t ap_parked_count;
+volatile uint32_t ap_parked_apic[HUSK_MAX_CPUS];
 
 static int wait_online(unsigned total)
 {
@@ -52,12 +58,30 @@ static bool all_left_trampoline(const struct husk_ap_handoff *h, unsigned prepar
 			seen = now;
 			start = rdtsc();
 		}
+		if (now > prepared - 1)
+			limit = tsc_khz() * AP_SETTLE_SURPLUS_MS;
 		cpu_relax();
 	}
 	return seen == (prepared - 1) + __atomic_load_n(&ap_parked_count, __ATOMIC_SEQ_CST);
 }
 
-int smp_sipi_start(unsigned total, const struct bp_info *info)
+/* Parked APs halt with the trampoline's GDT and no IDT: an NMI would take
+ * the VM down.  INIT puts them back into wait-for-SIPI, where they run
+ * nothing. */
+static void reset_parked_aps(void)
+{
+	uint32_t n = __atomic_load_n(&ap_parked_count, __ATOMIC_SEQ_CST);
+	uint32_t self = lapic_id();
+
+	for (uint32_t i = 0; i < n && i < HUSK_MAX_CPUS; i++) {
+		uint32_t id = ap_parked_apic[i];
+
+		if (id && id - 1 != self)
+			lapic_send_init(id - 1);
+	}
+}
+
+int smp_sipi_start(unsigned total, const struct bp_info *info, bool *keep_boot_mappings)
 {
 	size_t code_len = (size_t)(ap_tramp_end - ap_tramp_start);
 	struct husk_ap_handoff *h;
@@ -104,31 +128,47 @@ int smp_sipi_start(unsigned total, const struct bp_info *info)
 		h->stack_top[i] = percpu_get(i)->stack_top;
 
 	err = vm_map(HUSK_AP_PAGE_GPA, HUSK_AP_PAGE_GPA, 1, PT_P);
-	if (!err)
+	if (!err) {
 		err = vm_map(HUSK_AP_PAGE_GPA + HUSK_PAGE_SIZE, HUSK_AP_PAGE_GPA + HUSK_PAGE_SIZE, 1,
 			     PT_P | PT_W | PT_NX);
-	if (!err)
-		err = lapic_start_all_aps((uint8_t)(HUSK_AP_PAGE_GPA >> 12));
+		if (err)
+			vm_unmap(HUSK_AP_PAGE_GPA, 1);
+	}
+	if (err) {
+		/* Nothing was sent: give the guest its pages back. */
+		memcpy(pages, saved, 2 * HUSK_PAGE_SIZE);
+		tmpmap_unmap(pages, 2);
+		kfree(saved);
+		return err;
+	}
+	/* From here on a STARTUP may be out. */
+	err = lapic_start_all_aps((uint8_t)(HUSK_AP_PAGE_GPA >> 12));
 	if (!err && wait_online(prepared) != HUSK_OK) {
 		pr_err("smp: only %u of %u CPUs came up within %u ms", percpu_count_online(), prepared,
 		       AP_WAIT_MS);
-		/* Late APs must not run into restored guest data: park them,
-		 * and leave the trampoline where it is. */
-		__atomic_store_n(&h->max_aps, 0, __ATOMIC_SEQ_CST);
-		tmpmap_unmap(pages, 2);
-		kfree(saved);
-		return HUSK_OK;
+		err = HUSK_ERR_TIMEOUT;
 	}
 	if (!err && !all_left_trampoline(h, prepared)) {
-		pr_warn("smp: CPUs beyond the %u the VMM reported are still starting; "
-			"leaving the start-up pages in place", prepared);
+		pr_warn("smp: CPUs beyond the %u the VMM reported are still starting", prepared);
+		err = HUSK_ERR_BUSY;
+	}
+	if (err) {
+		/* A STARTUP may have gone out and an AP may still be on its way
+		 * into the pages: park late arrivals and leave pages and
+		 * identity mappings as they are (guest memory at 0x8000-0x9fff
+		 * is not restored). */
+		__atomic_store_n(&h->max_aps, 0, __ATOMIC_SEQ_CST);
+		reset_parked_aps();
+		*keep_boot_mappings = true;
 		tmpmap_unmap(pages, 2);
 		kfree(saved);
-		return HUSK_OK;
+		return err == HUSK_ERR_TIMEOUT || err == HUSK_ERR_BUSY ? HUSK_OK : err;
 	}
-	if (!err && ap_parked_count)
-		pr_warn("smp: %u more CPUs answered than the VMM reported; they are parked",
-			ap_parked_count);
+	if (ap_parked_count) {
+		pr_warn("smp: %u more CPUs answered than the VMM reported; they are reset to "
+			"wait-for-SIPI", ap_parked_count);
+		reset_parked_aps();
+	}
 
 	vm_unmap(HUSK_AP_PAGE_GPA, 2);
 	memcpy(pages, saved, 2 * HUSK_PAGE_SIZE);

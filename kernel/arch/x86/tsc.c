@@ -38,8 +38,10 @@ uint64_t tsc_calibrate(void)
 	t0 = rdtsc();
 	/* OUT2 (bit 5) goes high at terminal count. */
 	while (!(inb(PIT_GATE) & 0x20)) {
-		if (++spins > 100000000u)
+		if (++spins > 100000000u) {
+			outb(PIT_GATE, gate);
 			return 0;
+		}
 	}
 	t1 = rdtsc();
 	outb(PIT_GATE, gate);

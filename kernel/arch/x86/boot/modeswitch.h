@@ -20,7 +20,8 @@
 .endm
 
 /* From 32-bit protected mode with CR3 already loaded: PAE, EFER.LME|NXE,
- * paging with write protection, then a far jump to the 64-bit target. */
+ * caches on (CR0.CD/NW are set at reset), paging with write protection, then
+ * a far jump to the 64-bit target. */
 .macro BOOT_ENTER_LONG_MODE target
 	movl	%cr4, %eax
 	orl	$(1 << 5), %eax			/* PAE */
@@ -30,6 +31,7 @@
 	orl	$((1 << 8) | (1 << 11)), %eax	/* LME, NXE */
 	wrmsr
 	movl	%cr0, %eax
+	andl	$~((1 << 30) | (1 << 29)), %eax	/* clear CD, NW */
 	orl	$((1 << 31) | (1 << 16)), %eax	/* PG, WP */
 	movl	%eax, %cr0
 	ljmpl	$BOOT_SEL_CODE64, $\target

@@ -43,13 +43,26 @@ prot32:
 	jne	bad_handoff
 	cmpl	$0, HANDOFF + HUSK_LOADER_OFF_CR3 + 4
 	jne	bad_handoff
+	/* husk's page tables use NX: without it the switch would fault. */
+	movl	$0x80000000, %eax
+	cpuid
+	cmpl	$0x80000001, %eax
+	jb	no_nx
+	movl	$0x80000001, %eax
+	cpuid
+	btl	$20, %edx
+	jnc	no_nx
 	movl	HANDOFF + HUSK_LOADER_OFF_CR3, %eax
 	movl	%eax, %cr3
 	BOOT_ENTER_LONG_MODE A32(long64)
 
+no_nx:
+	movl	$A32(msg_nx), %esi
+	jmp	say_and_stop
 bad_handoff:
-	/* No console yet: say it on COM1 as-is and stop. */
 	movl	$A32(msg), %esi
+	/* No console yet: say it on COM1 as-is and stop. */
+say_and_stop:
 	movw	$0x3f8, %dx
 1:	lodsb
 	testb	%al, %al
@@ -74,6 +87,8 @@ long64:
 	BOOT_GDT gdt, gdtr, A32(gdt)
 msg:
 	.asciz	"husk loader: no valid hand-off block, stopping\r\n"
+msg_nx:
+	.asciz	"husk loader: this CPU has no NX (execute-disable); husk needs it, stopping\r\n"
 
 	.org	HUSK_LOADER_HANDOFF_OFFSET
 handoff:				/* filled in by the IGVM builder */
@@ -85,6 +100,7 @@ handoff_bp:
 	.quad	0
 
 	.org	0xff0
+	.code16				/* the CPU is in real mode here */
 reset_vector:
-	jmp	reset_page		/* 16-bit near jump, CS base 0xffff0000 */
+	jmp	reset_page		/* 16-bit near jump (e9 0d f0), CS base 0xffff0000 */
 	.org	0x1000
