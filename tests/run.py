@@ -7,6 +7,8 @@ Levels (see docs/testing.md):
   guard   expected-failure boots: each guardrail must stop the kernel
   params  boots with a hostile VMM's parameters: each must fail cleanly
   boot    the production image on several CPU models and vCPU counts
+  tpm     tpm2-tools scenarios against husk's TPM engine (simulator server,
+          swtpm and mssim protocols) and the server's own smoke test
   build   reproducibility of the IGVM file
   fuzz    every fuzz target for a short time (FUZZ_SECONDS, default 10)
 
@@ -219,6 +221,41 @@ def level_boot(args):
             check_failure_boot("boot", name, rc, out, pats, 0)
 
 
+# ---------------------------------------------------------------- tpm
+
+PASSFAIL_RE = re.compile(r"^(PASS|FAIL) (\S+)")
+
+
+def record_lines(level, prefix, rc, out):
+    """Records PASS/FAIL lines of a script; a script that dies early fails."""
+    seen = 0
+    for line in out.splitlines():
+        m = PASSFAIL_RE.match(line)
+        if m:
+            seen += 1
+            record(level, prefix + m.group(2), m.group(1) == "PASS", out if m.group(1) == "FAIL" else "")
+    if seen == 0 or (rc != 0 and all(r[2] for r in RESULTS if r[0] == level and r[1].startswith(prefix))):
+        record(level, prefix + "script", False, "exit %d, %d results\n%s" % (rc, seen, out))
+
+
+def level_tpm(args):
+    sim = os.path.join(args.build, "host", "tools", "husk-tpm-sim")
+    for proto in ("swtpm", "mssim"):
+        rc, out = run(["tests/tpm/scenarios.sh", "--sim", sim, "--backend", "husk", "--protocol", proto], 900)
+        record_lines("tpm", "scenarios/%s/" % proto, rc, out)
+    env = dict(os.environ, BACKEND="husk", HUSK_TPM_SIM=sim)
+    rc, out = run(["tools/tpm-sim/smoke.sh"], 600, env)
+    record_lines("tpm", "sim-smoke/", rc, out)
+    # Differential test against libtpms: every response code and
+    # deterministic output equal, or a justified entry in known.txt.
+    diff = os.path.join(args.build, "host", "tools", "husk-tpm-diff")
+    rc, out = run([diff, "--summary"], 600)
+    record("tpm", "differential_vs_libtpms", rc == 0 and "result: PASS" in out, out)
+    for line in out.splitlines():
+        if " cases in " in line:
+            print("      " + line.strip())
+
+
 # ---------------------------------------------------------------- build
 
 
@@ -257,7 +294,7 @@ def level_fuzz(args):
                 print("      %s: %s executions in %d s" % (name, execs, args.fuzz_seconds))
 
 
-LEVELS = [("unit", level_unit), ("build", level_build), ("ktest", level_ktest),
+LEVELS = [("unit", level_unit), ("build", level_build), ("tpm", level_tpm), ("ktest", level_ktest),
           ("guard", level_guard), ("params", level_params), ("boot", level_boot),
           ("fuzz", level_fuzz)]
 

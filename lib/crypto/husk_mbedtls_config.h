@@ -5,7 +5,9 @@
  * mbedTLS' structure layouts depend on it.  Only the platform glue differs
  * between the freestanding kernel build (HUSK_KERNEL) and the hosted builds
  * (HUSK_HOSTED); the set of algorithms is identical, so a host unit test
- * exercises exactly the code the kernel runs.  Rationale: docs/crypto.md. */
+ * exercises the code the kernel runs, except for the SHA-1/SHA-256 block
+ * function, which hosted x86-64 builds take from lib/crypto/sha_x86.c (see
+ * the PROCESS_ALT defines below).  Rationale: docs/crypto.md. */
 #ifndef HUSK_MBEDTLS_CONFIG_H
 #define HUSK_MBEDTLS_CONFIG_H
 
@@ -55,6 +57,18 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...);
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_HKDF_C
+
+#if defined(HUSK_HOSTED) && defined(__x86_64__)
+/* Hosted x86-64 builds (tools, unit tests, fuzzers): SHA-1 and SHA-256 block
+ * compression comes from lib/crypto/sha_x86.c, which uses the CPU's SHA
+ * extensions when CPUID reports them (mbedTLS accelerates SHA-256 only on
+ * ARMv8; its C SHA-256 is about 5x slower than SHA-NI) and falls back to its own
+ * portable C.  Same algorithms, same context layout; only the block function
+ * differs.  Never in the kernel: SHA-NI needs XMM registers, which husk's
+ * kernel never enables, so it keeps mbedTLS' own C code. */
+#define MBEDTLS_SHA1_PROCESS_ALT
+#define MBEDTLS_SHA256_PROCESS_ALT
+#endif
 
 /* ---- Symmetric ciphers ---- */
 

@@ -1,0 +1,224 @@
+/* husk-tpm-sim: serves a TPM 2.0 engine (husk's, or libtpms as the
+ * reference) on loopback so that unmodified TPM clients reach it, e.g.
+ * tpm2-tools with -T swtpm:port=N or -T mssim:port=N.  See docs/tpm-sim.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "husk/err.h"
+
+#include "backend.h"
+#include "server.h"
+#include "sim.h"
+
+static volatile sig_atomic_t quit_signal;
+
+static void on_signal(int sig)
+{
+	quit_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: husk-tpm-sim [options]\n"
+		"Serves a TPM 2.0 on 127.0.0.1 for tpm2-tss clients (tpm2-tools -T swtpm:port=N\n"
+		"or -T mssim:port=N).\n"
+		"\n"
+		"  --protocol swtpm|mssim  wire protocol (default swtpm):\n"
+		"                          swtpm: TPM commands on --port, swtpm control channel\n"
+		"                                 on --ctrl-port; the TPM starts powered on\n"
+		"                          mssim: MS-simulator command port on --port, platform\n"
+		"                                 port on --ctrl-port; the TPM starts powered off\n"
+		"  --port N                TPM command port (default 2321)\n"
+		"  --ctrl-port N           control / platform port (default: --port + 1)\n"
+		"  --backend husk|libtpms  TPM engine (default husk)\n"
+		"  --state FILE            NV state file: loaded at start and at each power-on,\n"
+		"                          written at power-off, SIGTERM/SIGINT and exit\n"
+		"  --manufacture           start from a fresh TPM even if FILE exists (FILE is\n"
+		"                          overwritten at the first power-off)\n"
+		"  --pidfile FILE          write the process id to FILE once listening\n"
+		"  --log-commands          log command code and response code of each command\n"
+		"  --help                  this text\n");
+}
+
+static int parse_port(const char *opt, const char *arg, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v == 0 || v > 65535) {
+		fprintf(stderr, "husk-tpm-sim: %s: '%s' is not a port number (1-65535)\n", opt,
+			arg);
+		return HUSK_ERR_INVAL;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+enum {
+	OPT_PROTOCOL = 256,
+	OPT_PORT,
+	OPT_CTRL_PORT,
+	OPT_BACKEND,
+	OPT_STATE,
+	OPT_MANUFACTURE,
+	OPT_PIDFILE,
+	OPT_LOG_COMMANDS,
+	OPT_HELP,
+};
+
+static const struct option options[] = {
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "ctrl-port", required_argument, NULL, OPT_CTRL_PORT },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "manufacture", no_argument, NULL, OPT_MANUFACTURE },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log-commands", no_argument, NULL, OPT_LOG_COMMANDS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int install_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return HUSK_ERR_IO;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
+		return HUSK_ERR_IO;
+	/* Delivered only inside ppoll, so a signal cannot slip in between the
+	 * loop's check of quit_signal and the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &block, wait_mask) != 0)
+		return HUSK_ERR_IO;
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+	sigdelset(wait_mask, SIGHUP);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct server_config cfg = { .protocol = SERVER_SWTPM, .port = 2321 };
+	const char *backend_name = "husk";
+	const char *state_path = NULL;
+	const struct sim_backend *be;
+	bool manufacture = false, log_commands = false, ctrl_port_set = false;
+	struct server *srv = NULL;
+	struct sim sim;
+	sigset_t wait_mask;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_PROTOCOL:
+			if (strcmp(optarg, "swtpm") == 0) {
+				cfg.protocol = SERVER_SWTPM;
+			} else if (strcmp(optarg, "mssim") == 0) {
+				cfg.protocol = SERVER_MSSIM;
+			} else {
+				fprintf(stderr, "husk-tpm-sim: --protocol: swtpm or mssim\n");
+				return 2;
+			}
+			break;
+		case OPT_PORT:
+			if (parse_port("--port", optarg, &cfg.port) != 0)
+				return 2;
+			break;
+		case OPT_CTRL_PORT:
+			if (parse_port("--ctrl-port", optarg, &cfg.port2) != 0)
+				return 2;
+			ctrl_port_set = true;
+			break;
+		case OPT_BACKEND:
+			backend_name = optarg;
+			break;
+		case OPT_STATE:
+			state_path = optarg;
+			break;
+		case OPT_MANUFACTURE:
+			manufacture = true;
+			break;
+		case OPT_PIDFILE:
+			cfg.pidfile = optarg;
+			break;
+		case OPT_LOG_COMMANDS:
+			log_commands = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "husk-tpm-sim: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!ctrl_port_set) {
+		if (cfg.port == 65535) {
+			fprintf(stderr, "husk-tpm-sim: --port 65535 leaves no port + 1; "
+					"give --ctrl-port\n");
+			return 2;
+		}
+		cfg.port2 = (uint16_t)(cfg.port + 1);
+	}
+	if (cfg.port2 == cfg.port) {
+		fprintf(stderr, "husk-tpm-sim: --port and --ctrl-port must differ\n");
+		return 2;
+	}
+	be = sim_backend_find(backend_name);
+	if (!be) {
+		fprintf(stderr, "husk-tpm-sim: --backend: husk or libtpms\n");
+		return 2;
+	}
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (install_signals(&wait_mask) != 0) {
+		fprintf(stderr, "husk-tpm-sim: cannot set up signal handling\n");
+		return 1;
+	}
+	if (sim_init(&sim, be, state_path, manufacture, log_commands) != 0)
+		return 1;
+	/* Bind before powering on: a failed start must not touch the state file. */
+	if (server_open(&srv, &sim, &cfg) != 0) {
+		sim_fini(&sim);
+		return 1;
+	}
+	/* swtpm runs as with --flags not-need-init: clients (the swtpm TCTI)
+	 * send no CMD_INIT.  The MS-simulator TCTI sends POWER_ON itself. */
+	if (cfg.protocol == SERVER_SWTPM && sim_power_on(&sim) != 0) {
+		server_close(srv);
+		sim_fini(&sim);
+		return 1;
+	}
+	rc = server_run(srv, &quit_signal, &wait_mask);
+	if (quit_signal)
+		sim_log("signal %d; shutting down", (int)quit_signal);
+	/* Power off (saving the state) before the pidfile goes, so a script
+	 * waiting for the pidfile to vanish finds the state file complete. */
+	sim_fini(&sim);
+	server_close(srv);
+	return rc == 0 ? 0 : 1;
+}
