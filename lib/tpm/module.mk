@@ -24,3 +24,4 @@ $(eval $(call unit_test,test_tpm_cap,tests/unit/test_tpm_cap.c tests/common/tpm_
 test_tpm_cap_LDLIBS := -ltpms
 $(eval $(call unit_test,test_tpm_attest,tests/unit/test_tpm_attest.c tests/common/tpm_host.c tests/common/tpm_libtpms.c,$(TPM_TEST_LIBS)))
 test_tpm_attest_LDLIBS := -ltpms
+$(eval $(call unit_test,test_tpm_marshal,tests/unit/test_tpm_marshal.c,tpm crypto mbedcrypto fmt))
