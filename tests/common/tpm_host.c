@@ -6,8 +6,10 @@
 
 #include "crypto/crypto.h"
 #include "husk/err.h"
+#include "tpm/tpm_buf.h"
 #include "tpm/tpm_defs.h"
 #include "tpm_host.h"
+#include "tpmcmd.h"
 
 static void *host_calloc(void *ctx, size_t n, size_t size)
 {
@@ -92,63 +94,23 @@ uint32_t tpm_host_cmd(struct tpm_host *h, const uint8_t *cmd, size_t len)
 		return 0xffffffffu;
 	if (h->rsp_len < 10)
 		return 0xfffffffeu;
-	return ((uint32_t)h->rsp[6] << 24) | ((uint32_t)h->rsp[7] << 16) | ((uint32_t)h->rsp[8] << 8) |
-	       h->rsp[9];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	return tpm_be32(h->rsp + 6);
 }
 
 uint32_t tpm_host_call(struct tpm_host *h, uint32_t cc, const uint32_t *handles, unsigned nhandles,
 		       bool pw_session, const char *password, const uint8_t *params, size_t plen)
 {
 	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = 10;
+	size_t n = cmd_build(cmd, sizeof(cmd), cc, handles, nhandles, &password, pw_session ? 1 : 0, params,
+			     plen);
 
-	for (unsigned i = 0; i < nhandles; i++, n += 4)
-		put32(cmd + n, handles[i]);
-	if (pw_session) {
-		size_t pwlen = password ? strlen(password) : 0;
-
-		put32(cmd + n, (uint32_t)(9 + pwlen));
-		n += 4;
-		put32(cmd + n, TPM_RS_PW);
-		n += 4;
-		put16(cmd + n, 0);
-		n += 2;
-		cmd[n++] = 0x01; /* continueSession */
-		put16(cmd + n, (uint16_t)pwlen);
-		n += 2;
-		if (pwlen)
-			memcpy(cmd + n, password, pwlen);
-		n += pwlen;
-	}
-	if (n + plen > sizeof(cmd))
-		return 0xffffffffu;
-	if (plen)
-		memcpy(cmd + n, params, plen);
-	n += plen;
-	put16(cmd, pw_session ? TPM_ST_SESSIONS : TPM_ST_NO_SESSIONS);
-	put32(cmd + 2, (uint32_t)n);
-	put32(cmd + 6, cc);
-	return tpm_host_cmd(h, cmd, n);
+	return n ? tpm_host_cmd(h, cmd, n) : 0xffffffffu;
 }
 
 uint32_t tpm_host_startup(struct tpm_host *h, uint16_t type)
 {
 	uint8_t p[2];
 
-	put16(p, type);
+	tpm_put_be16(p, type);
 	return tpm_host_call(h, TPM_CC_Startup, NULL, 0, false, NULL, p, 2);
 }

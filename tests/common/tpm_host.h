@@ -27,8 +27,8 @@ void tpm_host_fini(struct tpm_host *h);
 /* Sends a command; returns the response code (or 0xffffffff if the engine
  * refused the call).  The response stays in h->rsp. */
 uint32_t tpm_host_cmd(struct tpm_host *h, const uint8_t *cmd, size_t len);
-/* Builds and sends: tag, cc, handles, optional password session (auth may
- * be NULL for none when sessions is false), parameters. */
+/* Builds (tpmcmd.h's cmd_build) and sends: tag, cc, handles, a password
+ * session if pw_session (password NULL: empty), parameters. */
 uint32_t tpm_host_call(struct tpm_host *h, uint32_t cc, const uint32_t *handles, unsigned nhandles,
 		       bool pw_session, const char *password, const uint8_t *params, size_t plen);
 uint32_t tpm_host_startup(struct tpm_host *h, uint16_t type);

@@ -12,14 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
+#include "../common/tpm_fixture.h"
 #include "mbedtls/ecdsa.h"
 #include "mbedtls/rsa.h"
-
-enum { HUSK = 0, REF = 1 };
-
-static struct tpm_host host;
-static struct tpm_ref ref;
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define RC_H(rc, n) ((rc) | TPM_RC_H | ((uint32_t)(n) << 8))
@@ -30,30 +25,12 @@ static const char *const pw2[] = { "", "" };
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0x415454ull) || tpm_host_startup(&host, TPM_SU_CLEAR))
-		return -1;
-	return tpm_ref_init();
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
-}
-
-static const uint8_t *rsp_of(int tgt)
-{
-	return tgt == HUSK ? host.rsp : ref.rsp;
+	return fx_setup(0x415454ull, 0);
 }
 
 static uint32_t call(int tgt, uint32_t cc, const uint32_t *h, unsigned nh, unsigned npw, const struct tb *p)
 {
-	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = tpm_diff_build(cmd, sizeof(cmd), cc, h, nh, pw2, npw, p ? p->b : NULL, p ? p->n : 0);
-
-	return tgt == HUSK ? tpm_host_cmd(&host, cmd, n) : tpm_ref_cmd(&ref, cmd, n);
+	return fx_call(fx_tgt[tgt], cc, h, nh, pw2, npw, p);
 }
 
 static void both(uint32_t cc, const uint32_t *hh, const uint32_t *hr, unsigned nh, unsigned npw,
@@ -86,13 +63,12 @@ static void primary(int tgt, uint32_t hierarchy, uint16_t type, bool restricted,
 			 (restricted ? TPMA_OBJECT_RESTRICTED : 0) |
 			 (sign ? TPMA_OBJECT_SIGN_ENCRYPT : TPMA_OBJECT_DECRYPT);
 	struct tb p;
-	size_t at;
 	const uint8_t *r;
 
 	tb_reset(&p);
 	tb_u16(&p, 4);
 	tb_u32(&p, 0);
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_u16(&p, type);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, attrs);
@@ -117,35 +93,35 @@ static void primary(int tgt, uint32_t hierarchy, uint16_t type, bool restricted,
 		tb_u32(&p, 0);
 		tb_u16(&p, 0);
 	}
-	tb_end(&p, at);
+	tb_end(&p);
 	tb_u16(&p, 0);
 	tb_u32(&p, 0);
 	assert_int_equal(call(tgt, TPM_CC_CreatePrimary, &hierarchy, 1, 1, &p), 0);
-	r = rsp_of(tgt);
-	k->handle = rd32(r + 10);
+	r = fx_tgt[tgt]->rsp;
+	k->handle = tpm_be32(r + 10);
 	k->type = type;
 	r += 18 + 2; /* TPMT_PUBLIC */
 	r += 2 + 2 + 4;
-	r += 2 + rd16(r); /* authPolicy */
+	r += 2 + tpm_be16(r); /* authPolicy */
 	if (type == TPM_ALG_ECC) {
 		r += sign ? 2 + 4 + 2 + 2 : 6 + 2 + 2 + 2;
-		assert_int_equal(rd16(r), 32);
+		assert_int_equal(tpm_be16(r), 32);
 		memcpy(k->x, r + 2, 32);
 		r += 34;
 		memcpy(k->y, r + 2, 32);
 	} else {
 		r += 2 + 4 + 2 + 4;
-		assert_int_equal(rd16(r), 256);
+		assert_int_equal(tpm_be16(r), 256);
 		memcpy(k->n, r + 2, 256);
 	}
 	/* Name and qualified name from ReadPublic */
 	assert_int_equal(call(tgt, TPM_CC_ReadPublic, &k->handle, 1, 0, NULL), 0);
-	r = rsp_of(tgt) + 10;
-	r += 2 + rd16(r);
-	k->name.size = rd16(r);
+	r = fx_tgt[tgt]->rsp + 10;
+	r += 2 + tpm_be16(r);
+	k->name.size = tpm_be16(r);
 	memcpy(k->name.b, r + 2, k->name.size);
 	r += 2 + k->name.size;
-	k->qn.size = rd16(r);
+	k->qn.size = tpm_be16(r);
 	memcpy(k->qn.b, r + 2, k->qn.size);
 }
 
@@ -171,49 +147,49 @@ struct attest {
 
 static uint64_t rd64(const uint8_t *p)
 {
-	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
+	return (uint64_t)tpm_be32(p) << 32 | tpm_be32(p + 4);
 }
 
 static void parse(const uint8_t *r, struct attest *a)
 {
 	const uint8_t *q;
 
-	a->len = rd16(r);
+	a->len = tpm_be16(r);
 	assert_true(a->len <= sizeof(a->raw));
 	memcpy(a->raw, r + 2, a->len);
 	q = a->raw;
-	assert_int_equal(rd32(q), GENERATED);
-	a->type = rd16(q + 4);
+	assert_int_equal(tpm_be32(q), GENERATED);
+	a->type = tpm_be16(q + 4);
 	q += 6;
-	a->signer.size = rd16(q);
+	a->signer.size = tpm_be16(q);
 	memcpy(a->signer.b, q + 2, a->signer.size);
 	q += 2 + a->signer.size;
-	a->extra_len = rd16(q);
+	a->extra_len = tpm_be16(q);
 	memcpy(a->extra, q + 2, a->extra_len);
 	q += 2 + a->extra_len;
 	a->clock = rd64(q);
-	a->reset = rd32(q + 8);
-	a->restart = rd32(q + 12);
+	a->reset = tpm_be32(q + 8);
+	a->restart = tpm_be32(q + 12);
 	a->safe = q[16];
 	a->firmware = rd64(q + 17);
 	a->body = q + 25;
 	r += 2 + a->len;
-	a->sig_alg = rd16(r);
+	a->sig_alg = tpm_be16(r);
 	if (a->sig_alg == TPM_ALG_NULL)
 		return;
-	a->sig_hash = rd16(r + 2);
+	a->sig_hash = tpm_be16(r + 2);
 	r += 4;
 	if (a->sig_alg == TPM_ALG_HMAC) {
 		a->sig_a_len = 32; /* TPMT_HA: the digest without a size */
 		memcpy(a->sig_a, r, 32);
 		return;
 	}
-	a->sig_a_len = rd16(r);
+	a->sig_a_len = tpm_be16(r);
 	assert_true(a->sig_a_len <= sizeof(a->sig_a));
 	memcpy(a->sig_a, r + 2, a->sig_a_len);
 	if (a->sig_alg == TPM_ALG_ECDSA) {
 		r += 2 + a->sig_a_len;
-		a->sig_b_len = rd16(r);
+		a->sig_b_len = tpm_be16(r);
 		memcpy(a->sig_b, r + 2, a->sig_b_len);
 	}
 }
@@ -223,7 +199,7 @@ static void verify(const struct key *k, const struct attest *a)
 	uint8_t digest[32];
 
 	assert_int_equal(a->sig_hash, TPM_ALG_SHA256);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), a->raw, a->len, digest), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), a->raw, a->len, digest), 0);
 	if (k->type == TPM_ALG_ECC) {
 		mbedtls_ecp_group grp;
 		mbedtls_ecp_point q;
@@ -310,11 +286,11 @@ static void expected_pcr_digest(uint8_t out[32])
 	tb_u8(&p, 0x00);
 	tb_u8(&p, 0x00);
 	assert_int_equal(call(HUSK, TPM_CC_PCR_Read, NULL, 0, 0, &p), 0);
-	assert_int_equal(rd32(host.rsp + 10 + 4 + 4 + 12), 5);
+	assert_int_equal(tpm_be32(host.rsp + 10 + 4 + 4 + 12), 5);
 	for (int i = 0; i < 4; i++)
 		memcpy(buf + 32 * i, host.rsp + 10 + 4 + 4 + 12 + 4 + 34 * i + 2, 32);
 	memcpy(buf + 128, host.rsp + 10 + 4 + 4 + 12 + 4 + 34 * 4 + 2, 20);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, sizeof(buf), out), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, sizeof(buf), out), 0);
 }
 
 static void extend_some(void)
@@ -340,8 +316,8 @@ static void read_clock(uint64_t *clock, uint32_t *reset, uint32_t *restart)
 {
 	assert_int_equal(call(HUSK, TPM_CC_ReadClock, NULL, 0, 0, NULL), 0);
 	*clock = rd64(host.rsp + 18);
-	*reset = rd32(host.rsp + 26);
-	*restart = rd32(host.rsp + 30);
+	*reset = tpm_be32(host.rsp + 26);
+	*restart = tpm_be32(host.rsp + 30);
 }
 
 /* ---- tests ---- */
@@ -364,11 +340,11 @@ static void check_quote(const struct key *k, uint32_t hierarchy)
 	assert_int_equal(a.extra_len, 9);
 	assert_memory_equal(a.extra, "nonce-123", 9);
 	/* TPMS_QUOTE_INFO: the selection as given, then the digest */
-	assert_int_equal(rd32(a.body), 2);
-	assert_int_equal(rd16(a.body + 4), TPM_ALG_SHA256);
+	assert_int_equal(tpm_be32(a.body), 2);
+	assert_int_equal(tpm_be16(a.body + 4), TPM_ALG_SHA256);
 	assert_memory_equal(a.body + 7, "\x03\x01\x80", 3);
-	assert_int_equal(rd16(a.body + 10), TPM_ALG_SHA1);
-	assert_int_equal(rd16(a.body + 16), 32);
+	assert_int_equal(tpm_be16(a.body + 10), TPM_ALG_SHA1);
+	assert_int_equal(tpm_be16(a.body + 16), 32);
 	expected_pcr_digest(want);
 	assert_memory_equal(a.body + 18, want, 32);
 	assert_int_equal(a.len, (a.body - a.raw) + 16 + 2 + 32);
@@ -443,13 +419,13 @@ static void test_quote_unallocated_bank(void **state)
 	quote_params(&p, "n", 1, TPM_ALG_NULL, 0);
 	assert_int_equal(call(HUSK, TPM_CC_Quote, &ak.handle, 1, 1, &p), 0);
 	parse(host.rsp + 14, &a);
-	assert_int_equal(rd16(a.body + 10), TPM_ALG_SHA1);
+	assert_int_equal(tpm_be16(a.body + 10), TPM_ALG_SHA1);
 	assert_memory_equal(a.body + 13, "\0\0\0", 3);
 	{
 		/* SHA-256 PCRs 0, 1, 8, 23 only (all zero after the reset) */
 		uint8_t zero[4 * 32] = { 0 }, want[32];
 
-		assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), zero, sizeof(zero), want), 0);
+		assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), zero, sizeof(zero), want), 0);
 		assert_memory_equal(a.body + 18, want, 32);
 	}
 	verify(&ak, &a);
@@ -514,7 +490,7 @@ static void test_quote_null_key(void **state)
 	parse(host.rsp + 14, &a);
 	assert_int_equal(a.sig_alg, TPM_ALG_NULL);
 	assert_int_equal(a.signer.size, 4);
-	assert_int_equal(rd32(a.signer.b), TPM_RH_NULL);
+	assert_int_equal(tpm_be32(a.signer.b), TPM_RH_NULL);
 	assert_int_equal(host.rsp_len, 14 + 2 + a.len + 2 + 5);
 	expected_pcr_digest(want);
 	assert_memory_equal(a.body + 18, want, 32);
@@ -539,9 +515,9 @@ static void test_certify(void **state)
 	parse(host.rsp + 14, &a);
 	assert_int_equal(a.type, TPM_ST_ATTEST_CERTIFY);
 	assert_memory_equal(a.signer.b, ak.qn.b, ak.qn.size);
-	assert_int_equal(rd16(a.body), storage.name.size);
+	assert_int_equal(tpm_be16(a.body), storage.name.size);
 	assert_memory_equal(a.body + 2, storage.name.b, storage.name.size);
-	assert_int_equal(rd16(a.body + 2 + storage.name.size), storage.qn.size);
+	assert_int_equal(tpm_be16(a.body + 2 + storage.name.size), storage.qn.size);
 	assert_memory_equal(a.body + 4 + storage.name.size, storage.qn.b, storage.qn.size);
 	verify(&ak, &a);
 	/* A key certifies itself; TPM_RH_NULL gives an unsigned one. */
@@ -596,8 +572,8 @@ static void test_get_time(void **state)
 	/* TPMS_TIME_ATTEST_INFO in the clear; the header's counts are not */
 	read_clock(&clock, &reset, &restart);
 	assert_true(rd64(a.body + 8) <= clock);
-	assert_int_equal(rd32(a.body + 16), reset);
-	assert_int_equal(rd32(a.body + 20), restart);
+	assert_int_equal(tpm_be32(a.body + 16), reset);
+	assert_int_equal(tpm_be32(a.body + 20), restart);
 	assert_int_equal(a.body[24], 1);
 	assert_int_equal(rd64(a.body + 25), (uint64_t)TPM_FIRMWARE_V1 << 32 | TPM_FIRMWARE_V2);
 	assert_int_equal(a.len, (a.body - a.raw) + 33);
@@ -609,7 +585,7 @@ static void test_get_time(void **state)
 	assert_int_equal(host.rsp_len, ref.rsp_len);
 	parse(host.rsp + 14, &a);
 	assert_int_equal(a.sig_alg, TPM_ALG_NULL);
-	assert_int_equal(rd32(a.signer.b), TPM_RH_NULL);
+	assert_int_equal(tpm_be32(a.signer.b), TPM_RH_NULL);
 	/* Only the endorsement hierarchy may ask. */
 	primary(REF, TPM_RH_OWNER, TPM_ALG_ECC, true, true, &ak_ref);
 	h[0] = TPM_RH_OWNER;
@@ -629,22 +605,22 @@ static void test_hmac_signer(void **state)
 
 	(void)state;
 	memset(key, 0x3c, sizeof(key));
-	tpm_diff_keyedhash(&k, key, sizeof(key), TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT, TPM_ALG_HMAC,
+	fx_keyedhash(&k, key, sizeof(key), TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT, TPM_ALG_HMAC,
 			   TPM_ALG_SHA256, TPM_RH_NULL, true);
 	assert_int_equal(call(HUSK, TPM_CC_LoadExternal, NULL, 0, 0, &k), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	quote_params(&p, "hm", 2, TPM_ALG_NULL, 0);
 	assert_int_equal(call(HUSK, TPM_CC_Quote, &h, 1, 1, &p), 0);
 	parse(host.rsp + 14, &a);
 	r = host.rsp + 14 + 2 + a.len;
-	assert_int_equal(rd16(r), TPM_ALG_HMAC);
-	assert_int_equal(rd16(r + 2), TPM_ALG_SHA256);
+	assert_int_equal(tpm_be16(r), TPM_ALG_HMAC);
+	assert_int_equal(tpm_be16(r + 2), TPM_ALG_SHA256);
 	/* HMAC(key, H(attest)): an HMAC key signs digests, like the others */
 	{
 		uint8_t d[32];
 
-		assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), a.raw, a.len, d), 0);
-		assert_int_equal(mbedtls_md_hmac(tpm_diff_md(TPM_ALG_SHA256), key, sizeof(key), d, 32, mac), 0);
+		assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), a.raw, a.len, d), 0);
+		assert_int_equal(mbedtls_md_hmac(fx_md(TPM_ALG_SHA256), key, sizeof(key), d, 32, mac), 0);
 	}
 	assert_memory_equal(r + 4, mac, 32);
 }
@@ -652,14 +628,14 @@ static void test_hmac_signer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_quote_ecc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quote_rsa, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quote_unallocated_bank, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quote_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quote_null_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_certify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_signer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quote_ecc, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quote_rsa, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quote_unallocated_bank, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quote_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quote_null_key, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_certify, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_get_time, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_signer, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_attest", tests, NULL, NULL);
 }

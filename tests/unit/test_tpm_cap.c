@@ -11,10 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
-
-static struct tpm_host host;
-static struct tpm_ref ref;
+#include "../common/tpm_fixture.h"
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define CAP_AT 15 /* the count of a GetCapability response's list */
@@ -22,17 +19,7 @@ static struct tpm_ref ref;
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0x434150ull) || tpm_host_startup(&host, TPM_SU_CLEAR))
-		return -1;
-	return tpm_ref_init();
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
+	return fx_setup(0x434150ull, 0);
 }
 
 static void cap_params(struct tb *p, uint32_t cap, uint32_t prop, uint32_t count)
@@ -56,19 +43,13 @@ static uint32_t ref_cap(uint32_t cap, uint32_t prop, uint32_t count)
 	struct tb p;
 
 	cap_params(&p, cap, prop, count);
-	return tpm_ref_call(&ref, TPM_CC_GetCapability, NULL, 0, false, NULL, p.b, p.n);
+	return fx_call(&ref, TPM_CC_GetCapability, NULL, 0, NULL, 0, &p);
 }
 
 static void both_cap(uint32_t cap, uint32_t prop, uint32_t count, uint32_t rc)
 {
 	assert_int_equal(husk_cap(cap, prop, count), rc);
 	assert_int_equal(ref_cap(cap, prop, count), rc);
-}
-
-static void same_response(void)
-{
-	assert_int_equal(host.rsp_len, ref.rsp_len);
-	assert_memory_equal(host.rsp, ref.rsp, host.rsp_len);
 }
 
 static bool more_data(void)
@@ -78,7 +59,7 @@ static bool more_data(void)
 
 static uint32_t list_count(void)
 {
-	return rd32(host.rsp + CAP_AT);
+	return tpm_be32(host.rsp + CAP_AT);
 }
 
 /* A TPM property from the last response; false if absent. */
@@ -89,8 +70,8 @@ static bool find_property(uint32_t pt, uint32_t *v)
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = host.rsp + CAP_AT + 4 + 8 * i;
 
-		if (rd32(e) == pt) {
-			*v = rd32(e + 4);
+		if (tpm_be32(e) == pt) {
+			*v = tpm_be32(e + 4);
 			return true;
 		}
 	}
@@ -147,44 +128,44 @@ static void test_same_as_libtpms(void **state)
 	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
 		for (uint32_t count = 0; count < 9; count++) {
 			both_cap(TPM_CAP_HANDLES, permanent[i], count, 0);
-			same_response();
+			fx_same_response();
 		}
 	for (uint32_t first = 0; first < 26; first += 5)
 		for (uint32_t count = 0; count < 30; count += 7) {
 			both_cap(TPM_CAP_HANDLES, first, count, 0);
-			same_response();
+			fx_same_response();
 		}
 	both_cap(TPM_CAP_HANDLES, 0, 0xffffffff, 0);
-	same_response();
+	fx_same_response();
 	/* PCR properties husk defines, one at a time */
 	for (size_t i = 0; i < sizeof(pcr_props) / sizeof(pcr_props[0]); i++) {
 		both_cap(TPM_CAP_PCR_PROPERTIES, pcr_props[i], 1, 0);
-		same_response();
+		fx_same_response();
 	}
 	/* Hierarchy policies, none set */
 	both_cap(TPM_CAP_AUTH_POLICIES, 0x40000000, 10, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_AUTH_POLICIES, 0x4000000b, 1, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_AUTH_POLICIES, 0x40000000, 0, 0);
-	same_response();
+	fx_same_response();
 	/* Empty lists: transient, persistent, NV handles on fresh TPMs */
 	both_cap(TPM_CAP_HANDLES, TPM_HR_TRANSIENT, 10, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_HANDLES, TPM_HR_PERSISTENT, 10, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_HANDLES, TPM_HR_NV_INDEX, 10, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_HANDLES, TPM_HR_HMAC_SESSION, 10, 0);
-	same_response();
+	fx_same_response();
 	/* PCRS with count 0 */
 	both_cap(TPM_CAP_PCRS, 0, 0, 0);
-	same_response();
+	fx_same_response();
 	/* TPM properties beyond the groups */
 	both_cap(TPM_CAP_TPM_PROPERTIES, TPM_PT_MAX_CAP_BUFFER + 1, 5, 0);
-	same_response();
+	fx_same_response();
 	both_cap(TPM_CAP_TPM_PROPERTIES, 0x215, 5, 0);
-	same_response();
+	fx_same_response();
 }
 
 static void test_algorithms(void **state)
@@ -201,22 +182,23 @@ static void test_algorithms(void **state)
 	assert_int_equal(ref_cap(TPM_CAP_ALGS, 0, 1000), 0);
 	/* In ascending order, each with libtpms's attributes. */
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t alg = rd16(husk_list + 6 * i);
-		uint32_t rn = rd32(ref.rsp + CAP_AT);
+		uint16_t alg = tpm_be16(husk_list + 6 * i);
+		uint32_t rn = tpm_be32(ref.rsp + CAP_AT);
 		bool found = false;
 
 		if (i)
-			assert_true(alg > rd16(husk_list + 6 * (i - 1)));
+			assert_true(alg > tpm_be16(husk_list + 6 * (i - 1)));
 		for (uint32_t k = 0; k < rn; k++)
-			if (rd16(ref.rsp + CAP_AT + 4 + 6 * k) == alg) {
-				assert_int_equal(rd32(husk_list + 6 * i + 2), rd32(ref.rsp + CAP_AT + 4 + 6 * k + 2));
+			if (tpm_be16(ref.rsp + CAP_AT + 4 + 6 * k) == alg) {
+				assert_int_equal(tpm_be32(husk_list + 6 * i + 2),
+						 tpm_be32(ref.rsp + CAP_AT + 4 + 6 * k + 2));
 				found = true;
 			}
 		assert_true(found);
 	}
 	/* Paging: from each algorithm, one at a time. */
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t alg = rd16(husk_list + 6 * i);
+		uint16_t alg = tpm_be16(husk_list + 6 * i);
 
 		assert_int_equal(husk_cap(TPM_CAP_ALGS, alg, 1), 0);
 		assert_int_equal(list_count(), 1);
@@ -225,7 +207,7 @@ static void test_algorithms(void **state)
 	}
 	/* TPM_ALG_ID is 16 bits: the property is cut to them, as libtpms does. */
 	assert_int_equal(husk_cap(TPM_CAP_ALGS, 0x10000 | TPM_ALG_SHA256, 1), 0);
-	assert_int_equal(rd16(host.rsp + CAP_AT + 4), TPM_ALG_SHA256);
+	assert_int_equal(tpm_be16(host.rsp + CAP_AT + 4), TPM_ALG_SHA256);
 	assert_int_equal(husk_cap(TPM_CAP_ALGS, 0xffff, 10), 0);
 	assert_int_equal(list_count(), 0);
 	assert_false(more_data());
@@ -244,7 +226,7 @@ static void test_commands(void **state)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tpm_cmd_desc *d = tpm_cmd_at(i);
 
-		all[i] = rd32(host.rsp + CAP_AT + 4 + 4 * i);
+		all[i] = tpm_be32(host.rsp + CAP_AT + 4 + 4 * i);
 		assert_int_equal(all[i], tpm_cmd_attributes(d));
 		assert_int_equal(all[i] & 0xffff, d->cc);
 		assert_int_equal((all[i] >> TPMA_CC_CHANDLES_SHIFT) & 7, d->in_handles);
@@ -262,7 +244,7 @@ static void test_commands(void **state)
 		assert_int_equal(husk_cap(TPM_CAP_COMMANDS, next, 7), 0);
 		k = list_count();
 		for (uint32_t i = 0; i < k; i++)
-			assert_int_equal(rd32(host.rsp + CAP_AT + 4 + 4 * i), all[got + i]);
+			assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4 + 4 * i), all[got + i]);
 		got += k;
 		if (!more_data())
 			break;
@@ -280,7 +262,7 @@ static void test_commands(void **state)
 	assert_true(more_data());
 	/* No physical presence or audited commands. */
 	assert_int_equal(husk_cap(TPM_CAP_PP_COMMANDS, 0, 10), 0);
-	assert_int_equal(rd32(host.rsp + 11), TPM_CAP_PP_COMMANDS);
+	assert_int_equal(tpm_be32(host.rsp + 11), TPM_CAP_PP_COMMANDS);
 	assert_int_equal(list_count(), 0);
 	assert_int_equal(husk_cap(TPM_CAP_AUDIT_COMMANDS, 0, 10), 0);
 	assert_int_equal(list_count(), 0);
@@ -297,8 +279,8 @@ static void test_properties(void **state)
 	nfixed = list_count();
 	assert_true(nfixed > 40 && nfixed <= 64);
 	for (uint32_t i = 0; i < nfixed; i++) {
-		fixed[i][0] = rd32(host.rsp + CAP_AT + 4 + 8 * i);
-		fixed[i][1] = rd32(host.rsp + CAP_AT + 4 + 8 * i + 4);
+		fixed[i][0] = tpm_be32(host.rsp + CAP_AT + 4 + 8 * i);
+		fixed[i][1] = tpm_be32(host.rsp + CAP_AT + 4 + 8 * i + 4);
 		assert_true(fixed[i][0] >= TPM_PT_FIXED && fixed[i][0] < TPM_PT_VAR);
 	}
 	for (uint32_t i = 0, start = TPM_PT_FIXED; i < nfixed; i += 3) {
@@ -309,7 +291,7 @@ static void test_properties(void **state)
 		assert_int_equal(k, nfixed - i < 3 ? nfixed - i : 3);
 		assert_int_equal(more_data(), i + k < nfixed);
 		for (uint32_t j = 0; j < k; j++)
-			assert_int_equal(rd32(host.rsp + CAP_AT + 4 + 8 * j), fixed[i + j][0]);
+			assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4 + 8 * j), fixed[i + j][0]);
 		start = fixed[i + k - 1][0] + 1;
 	}
 	/* Values */
@@ -334,7 +316,7 @@ static void test_properties(void **state)
 	assert_int_equal(property(TPM_PT_CONTEXT_SYM), TPM_ALG_AES);
 	/* A property husk does not define: the next one comes back. */
 	assert_int_equal(husk_cap(TPM_CAP_TPM_PROPERTIES, TPM_PT_CONTEXT_GAP_MAX + 1, 1), 0);
-	assert_int_equal(rd32(host.rsp + CAP_AT + 4), TPM_PT_NV_COUNTERS_MAX);
+	assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), TPM_PT_NV_COUNTERS_MAX);
 	/* The variable group is separate: the fixed one ends without moreData. */
 	assert_int_equal(husk_cap(TPM_CAP_TPM_PROPERTIES, TPM_PT_MAX_CAP_BUFFER, 5), 0);
 	assert_int_equal(list_count(), 1);
@@ -388,17 +370,17 @@ static void test_variable_properties(void **state)
 		tb_u16(&p, TPM_ALG_NULL);
 		tb_u16(&p, TPM_ALG_SHA256);
 		assert_int_equal(tpm_host_call(&host, TPM_CC_StartAuthSession, h, 2, false, NULL, p.b, p.n), 0);
-		s1 = rd32(host.rsp + 10);
+		s1 = tpm_be32(host.rsp + 10);
 		p.b[2 + 16 + 2] = TPM_SE_POLICY;
 		assert_int_equal(tpm_host_call(&host, TPM_CC_StartAuthSession, h, 2, false, NULL, p.b, p.n), 0);
-		s2 = rd32(host.rsp + 10);
+		s2 = tpm_be32(host.rsp + 10);
 		assert_int_equal(property(TPM_PT_HR_LOADED), 2);
 		assert_int_equal(property(TPM_PT_HR_LOADED_AVAIL), TPM_MAX_SESSIONS - 2);
 		assert_int_equal(property(TPM_PT_HR_ACTIVE), 2);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_HMAC_SESSION, 10), 0);
 		assert_int_equal(list_count(), 2);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), s1);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 8), s2);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), s1);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 8), s2);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_HMAC_SESSION, 1), 0);
 		assert_int_equal(list_count(), 1);
 		assert_true(more_data());
@@ -406,7 +388,7 @@ static void test_variable_properties(void **state)
 		assert_int_equal(tpm_host_call(&host, TPM_CC_ContextSave, &s2, 1, false, NULL, NULL, 0), 0);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_POLICY_SESSION, 10), 0);
 		assert_int_equal(list_count(), 1);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), s2);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), s2);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_HMAC_SESSION, 10), 0);
 		assert_int_equal(list_count(), 1);
 		assert_int_equal(property(TPM_PT_HR_ACTIVE), 2);
@@ -414,28 +396,26 @@ static void test_variable_properties(void **state)
 	}
 	/* An NV counter index */
 	{
-		size_t at;
-
 		tb_reset(&p);
 		tb_2b(&p, "", 0);
-		at = tb_begin(&p);
+		tb_begin(&p);
 		tb_u32(&p, 0x01000100);
 		tb_u16(&p, TPM_ALG_SHA256);
 		tb_u32(&p, TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA |
 				   (TPM_NT_COUNTER << TPMA_NV_TPM_NT_SHIFT));
 		tb_2b(&p, "", 0);
 		tb_u16(&p, 8);
-		tb_end(&p, at);
+		tb_end(&p);
 		assert_int_equal(tpm_host_call(&host, TPM_CC_NV_DefineSpace, &owner, 1, true, "owner", p.b, p.n), 0);
 		tb_reset(&p);
 		tb_2b(&p, "", 0);
-		at = tb_begin(&p);
+		tb_begin(&p);
 		tb_u32(&p, 0x01000080);
 		tb_u16(&p, TPM_ALG_SHA256);
 		tb_u32(&p, TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA);
 		tb_2b(&p, "", 0);
 		tb_u16(&p, 8);
-		tb_end(&p, at);
+		tb_end(&p);
 		assert_int_equal(tpm_host_call(&host, TPM_CC_NV_DefineSpace, &owner, 1, true, "owner", p.b, p.n), 0);
 		assert_int_equal(property(TPM_PT_HR_NV_INDEX), 2);
 		assert_int_equal(property(TPM_PT_NV_COUNTERS), 1);
@@ -443,11 +423,11 @@ static void test_variable_properties(void **state)
 		/* listed in ascending order, from any start */
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_NV_INDEX, 10), 0);
 		assert_int_equal(list_count(), 2);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), 0x01000080);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 8), 0x01000100);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), 0x01000080);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 8), 0x01000100);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, 0x01000081, 10), 0);
 		assert_int_equal(list_count(), 1);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), 0x01000100);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), 0x01000100);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_NV_INDEX, 1), 0);
 		assert_true(more_data());
 	}
@@ -457,24 +437,22 @@ static void test_variable_properties(void **state)
 		uint32_t obj, evict[2] = { TPM_RH_OWNER, 0 };
 		uint8_t key[16] = { 1, 2, 3 };
 
-		tpm_diff_keyedhash(&k, key, sizeof(key), TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT,
+		fx_keyedhash(&k, key, sizeof(key), TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT,
 				   TPM_ALG_HMAC, TPM_ALG_SHA256, TPM_RH_NULL, true);
 		assert_int_equal(tpm_host_call(&host, TPM_CC_LoadExternal, NULL, 0, false, NULL, k.b, k.n), 0);
-		obj = rd32(host.rsp + 10);
+		obj = tpm_be32(host.rsp + 10);
 		assert_int_equal(property(TPM_PT_HR_TRANSIENT_AVAIL), TPM_MAX_OBJECTS - 1);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_TRANSIENT, 10), 0);
 		assert_int_equal(list_count(), 1);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), obj);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), obj);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, obj + 1, 10), 0);
 		assert_int_equal(list_count(), 0);
 		/* A primary key made persistent */
 		{
-			size_t at;
-
 			tb_reset(&p);
 			tb_u16(&p, 4);
 			tb_u32(&p, 0);
-			at = tb_begin(&p);
+			tb_begin(&p);
 			tb_u16(&p, TPM_ALG_KEYEDHASH);
 			tb_u16(&p, TPM_ALG_SHA256);
 			tb_u32(&p, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
@@ -483,11 +461,11 @@ static void test_variable_properties(void **state)
 			tb_u16(&p, TPM_ALG_HMAC);
 			tb_u16(&p, TPM_ALG_SHA256);
 			tb_u16(&p, 0);
-			tb_end(&p, at);
+			tb_end(&p);
 			tb_u16(&p, 0);
 			tb_u32(&p, 0);
 			assert_int_equal(tpm_host_call(&host, TPM_CC_CreatePrimary, &owner, 1, true, "owner", p.b, p.n), 0);
-			evict[1] = rd32(host.rsp + 10);
+			evict[1] = tpm_be32(host.rsp + 10);
 		}
 		tb_reset(&p);
 		tb_u32(&p, 0x81000005);
@@ -496,7 +474,7 @@ static void test_variable_properties(void **state)
 		assert_int_equal(property(TPM_PT_HR_PERSISTENT_AVAIL), TPM_MAX_PERSISTENT - 1);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, TPM_HR_PERSISTENT, 10), 0);
 		assert_int_equal(list_count(), 1);
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), 0x81000005);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), 0x81000005);
 		assert_int_equal(husk_cap(TPM_CAP_HANDLES, 0x81000006, 10), 0);
 		assert_int_equal(list_count(), 0);
 	}
@@ -512,8 +490,8 @@ static void test_variable_properties(void **state)
 		assert_int_equal(husk_cap(TPM_CAP_AUTH_POLICIES, TPM_RH_OWNER, 1), 0);
 		assert_int_equal(list_count(), 1);
 		assert_true(more_data());
-		assert_int_equal(rd32(host.rsp + CAP_AT + 4), TPM_RH_OWNER);
-		assert_int_equal(rd16(host.rsp + CAP_AT + 8), TPM_ALG_SHA256);
+		assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), TPM_RH_OWNER);
+		assert_int_equal(tpm_be16(host.rsp + CAP_AT + 8), TPM_ALG_SHA256);
 		assert_memory_equal(host.rsp + CAP_AT + 10, pol, 32);
 	}
 }
@@ -529,7 +507,7 @@ static void test_pcrs_and_curves(void **state)
 		const uint8_t *e = host.rsp + CAP_AT + 4 + 6 * b;
 		uint8_t want = b < 3 ? 0xff : 0;
 
-		assert_int_equal(rd16(e), tpm_bank_alg(b));
+		assert_int_equal(tpm_be16(e), tpm_bank_alg(b));
 		assert_int_equal(e[2], 3);
 		assert_int_equal(e[3], want);
 		assert_int_equal(e[4], want);
@@ -538,7 +516,7 @@ static void test_pcrs_and_curves(void **state)
 	/* PCR properties from an undefined tag: the next defined ones */
 	assert_int_equal(husk_cap(TPM_CAP_PCR_PROPERTIES, 0x0b, 10), 0);
 	assert_int_equal(list_count(), 1);
-	assert_int_equal(rd32(host.rsp + CAP_AT + 4), TPM_PT_PCR_NO_INCREMENT);
+	assert_int_equal(tpm_be32(host.rsp + CAP_AT + 4), TPM_PT_PCR_NO_INCREMENT);
 	assert_int_equal(husk_cap(TPM_CAP_PCR_PROPERTIES, 0, 100), 0);
 	assert_int_equal(list_count(), 12);
 	assert_false(more_data());
@@ -549,12 +527,12 @@ static void test_pcrs_and_curves(void **state)
 	/* Curves */
 	assert_int_equal(husk_cap(TPM_CAP_ECC_CURVES, 0, 10), 0);
 	assert_int_equal(list_count(), 3);
-	assert_int_equal(rd16(host.rsp + CAP_AT + 4), TPM_ECC_NIST_P256);
-	assert_int_equal(rd16(host.rsp + CAP_AT + 8), TPM_ECC_NIST_P521);
+	assert_int_equal(tpm_be16(host.rsp + CAP_AT + 4), TPM_ECC_NIST_P256);
+	assert_int_equal(tpm_be16(host.rsp + CAP_AT + 8), TPM_ECC_NIST_P521);
 	assert_int_equal(husk_cap(TPM_CAP_ECC_CURVES, TPM_ECC_NIST_P384, 1), 0);
 	assert_int_equal(list_count(), 1);
 	assert_true(more_data());
-	assert_int_equal(rd16(host.rsp + CAP_AT + 4), TPM_ECC_NIST_P384);
+	assert_int_equal(tpm_be16(host.rsp + CAP_AT + 4), TPM_ECC_NIST_P384);
 	assert_int_equal(husk_cap(TPM_CAP_ECC_CURVES, 0x10000 | TPM_ECC_NIST_P521, 5), 0);
 	assert_int_equal(list_count(), 1);
 	assert_int_equal(property(TPM_PT_LOADED_CURVES), 3);
@@ -571,21 +549,21 @@ static void test_response_sizes(void **state)
 			prop = TPM_PT_FIXED;
 		assert_int_equal(husk_cap(cap, prop, 0xffffffff), 0);
 		assert_true(host.rsp_len - 11 <= TPM_MAX_CAP_BUFFER);
-		assert_int_equal(rd32(host.rsp + 11), cap);
+		assert_int_equal(tpm_be32(host.rsp + 11), cap);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_as_libtpms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_algorithms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_properties, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_variable_properties, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pcrs_and_curves, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_response_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_same_as_libtpms, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_algorithms, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_commands, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_properties, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_variable_properties, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pcrs_and_curves, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_response_sizes, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_cap", tests, NULL, NULL);
 }

@@ -12,11 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
+#include "../common/tpm_fixture.h"
 #include "mbedtls/md.h"
-
-static struct tpm_host host;
-static struct tpm_ref ref;
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define RC_H(rc, n) ((rc) | TPM_RC_H | ((uint32_t)(n) << 8))
@@ -27,54 +24,23 @@ static const uint16_t hash_algs[] = { TPM_ALG_SHA1, TPM_ALG_SHA256, TPM_ALG_SHA3
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0x4841534855ull) || tpm_host_startup(&host, TPM_SU_CLEAR))
-		return -1;
-	return tpm_ref_init();
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
+	return fx_setup(0x4841534855ull, 0);
 }
 
 /* ---- sending a command to both TPMs ---- */
-
-/* Runs the command on husk and libtpms; both must answer rc. */
-static void both_raw(const uint8_t *cmd, size_t n, uint32_t rc)
-{
-	uint32_t h = tpm_host_cmd(&host, cmd, n), r = tpm_ref_cmd(&ref, cmd, n);
-
-	if (h != rc || r != rc)
-		print_error("cc %08x: husk %03x libtpms %03x want %03x\n", rd32(cmd + 6), h, r, rc);
-	assert_int_equal(h, rc);
-	assert_int_equal(r, rc);
-}
 
 static void both(uint32_t cc, const uint32_t *handles, unsigned nh, const char *const *pws, unsigned npw,
 		 const struct tb *p, uint32_t rc)
 {
 	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = tpm_diff_build(cmd, sizeof(cmd), cc, handles, nh, pws, npw, p ? p->b : NULL, p ? p->n : 0);
 
-	both_raw(cmd, n, rc);
+	fx_both_raw(cmd, fx_build(cmd, cc, handles, nh, pws, npw, p), rc);
 }
 
 static void husk_only(uint32_t cc, const uint32_t *handles, unsigned nh, const char *const *pws, unsigned npw,
 		      const struct tb *p, uint32_t rc)
 {
-	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = tpm_diff_build(cmd, sizeof(cmd), cc, handles, nh, pws, npw, p ? p->b : NULL, p ? p->n : 0);
-
-	assert_int_equal(tpm_host_cmd(&host, cmd, n), rc);
-}
-
-static void same_response(void)
-{
-	assert_int_equal(host.rsp_len, ref.rsp_len);
-	assert_memory_equal(host.rsp, ref.rsp, host.rsp_len);
+	assert_int_equal(fx_call(&husk, cc, handles, nh, pws, npw, p), rc);
 }
 
 static const char *const pw_empty[] = { "" };
@@ -82,7 +48,7 @@ static const char *const pw_seq[] = { "seqpw" };
 
 /* ---- expected values computed with mbedTLS ---- */
 
-#define md tpm_diff_md
+#define md fx_md
 
 static const uint8_t *proof_of(uint32_t hier)
 {
@@ -98,10 +64,10 @@ static const uint8_t *proof_of(uint32_t hier)
  * TPM_ST_HASHCHECK || hashAlg || digest); or a NULL ticket. */
 static void check_hash_ticket(const uint8_t *p, uint32_t hier, uint16_t alg, const uint8_t *digest)
 {
-	assert_int_equal(rd16(p), TPM_ST_HASHCHECK);
-	assert_int_equal(rd32(p + 2), hier);
+	assert_int_equal(tpm_be16(p), TPM_ST_HASHCHECK);
+	assert_int_equal(tpm_be32(p + 2), hier);
 	if (hier == TPM_RH_NULL) {
-		assert_int_equal(rd16(p + 6), 0);
+		assert_int_equal(tpm_be16(p + 6), 0);
 		return;
 	}
 	{
@@ -116,7 +82,7 @@ static void check_hash_ticket(const uint8_t *p, uint32_t hier, uint16_t alg, con
 		assert_int_equal(mbedtls_md_hmac(md(TPM_ALG_SHA512), proof_of(hier), TPM_PROOF_SIZE, msg, 4 + dlen,
 						 mac),
 				 0);
-		assert_int_equal(rd16(p + 6), 64);
+		assert_int_equal(tpm_be16(p + 6), 64);
 		assert_memory_equal(p + 8, mac, 64);
 	}
 }
@@ -142,13 +108,13 @@ static void hash_both(const void *data, size_t len, uint16_t alg, uint32_t hier,
 	hash_params(&p, data, len, alg, hier);
 	both(TPM_CC_Hash, NULL, 0, NULL, 0, &p, TPM_RC_SUCCESS);
 	assert_int_equal(mbedtls_md(md(alg), data, len, want), 0);
-	assert_int_equal(rd16(host.rsp + 10), dlen);
+	assert_int_equal(tpm_be16(host.rsp + 10), dlen);
 	assert_memory_equal(host.rsp + 12, want, dlen);
 	/* digest, tag and hierarchy of the ticket, and its size */
 	assert_memory_equal(host.rsp, ref.rsp, 12 + dlen + 8);
 	check_hash_ticket(host.rsp + 12 + dlen, ticket_hier, alg, want);
 	if (ticket_hier == TPM_RH_NULL)
-		same_response();
+		fx_same_response();
 }
 
 static void test_hash_vectors(void **state)
@@ -179,7 +145,7 @@ static void test_hash_vectors(void **state)
 		hash_params(&p, "abc", 3, hash_algs[i], TPM_RH_NULL);
 		both(TPM_CC_Hash, NULL, 0, NULL, 0, &p, 0);
 		assert_memory_equal(host.rsp + 12, want, dlen);
-		same_response();
+		fx_same_response();
 
 		/* Short data still gets a ticket from Hash (it cannot hold
 		 * TPM_GENERATED_VALUE). */
@@ -251,8 +217,8 @@ static uint32_t seq_start(const char *auth, uint16_t alg)
 	tb_2b(&p, auth, strlen(auth));
 	tb_u16(&p, alg);
 	both(TPM_CC_HashSequenceStart, NULL, 0, NULL, 0, &p, 0);
-	h = rd32(host.rsp + 10);
-	assert_int_equal(h, rd32(ref.rsp + 10)); /* both hand out the lowest free slot */
+	h = tpm_be32(host.rsp + 10);
+	assert_int_equal(h, tpm_be32(ref.rsp + 10)); /* both hand out the lowest free slot */
 	assert_int_equal(h >> 24, TPM_HT_TRANSIENT);
 	return h;
 }
@@ -264,7 +230,7 @@ static void seq_update(uint32_t h, const void *data, size_t len)
 	tb_reset(&p);
 	tb_2b(&p, data, len);
 	both(TPM_CC_SequenceUpdate, &h, 1, pw_seq, 1, &p, 0);
-	same_response();
+	fx_same_response();
 }
 
 /* SequenceComplete; checks the digest and the ticket. */
@@ -278,13 +244,13 @@ static void seq_complete(uint32_t h, const void *data, size_t len, uint32_t hier
 	tb_2b(&p, data, len);
 	tb_u32(&p, hier);
 	both(TPM_CC_SequenceComplete, &h, 1, pw_seq, 1, &p, 0);
-	at = tpm_diff_params_at(host.rsp, false);
-	assert_int_equal(rd16(host.rsp + at), dlen);
+	at = rsp_params_at(host.rsp, false);
+	assert_int_equal(tpm_be16(host.rsp + at), dlen);
 	assert_memory_equal(host.rsp + at + 2, digest, dlen);
 	assert_memory_equal(host.rsp + at, ref.rsp + at, 2 + dlen + 6);
 	check_hash_ticket(host.rsp + at + 2 + dlen, ticket_hier, alg, digest);
 	if (ticket_hier == TPM_RH_NULL)
-		same_response();
+		fx_same_response();
 	/* The sequence is gone. */
 	tb_reset(&p);
 	tb_2b(&p, "", 0);
@@ -388,8 +354,8 @@ static void test_event_sequence(void **state)
 	tb_2b(&p, data + 1000, 500);
 	both(TPM_CC_EventSequenceComplete, h, 2, pws, 2, &p, 0);
 	/* TPML_DIGEST_VALUES of SHA-1, -256, -384, -512: equal bytes */
-	assert_int_equal(rd32(host.rsp + 14), 4);
-	same_response();
+	assert_int_equal(tpm_be32(host.rsp + 14), 4);
+	fx_same_response();
 	{
 		const uint8_t *q = host.rsp + 18;
 
@@ -397,7 +363,7 @@ static void test_event_sequence(void **state)
 			uint8_t want[64];
 			size_t dlen = mbedtls_md_get_size(md(hash_algs[i]));
 
-			assert_int_equal(rd16(q), hash_algs[i]);
+			assert_int_equal(tpm_be16(q), hash_algs[i]);
 			assert_int_equal(mbedtls_md(md(hash_algs[i]), data, sizeof(data), want), 0);
 			assert_memory_equal(q + 2, want, dlen);
 			q += 2 + dlen;
@@ -414,7 +380,7 @@ static void test_event_sequence(void **state)
 	tb_reset(&p);
 	tb_2b(&p, "event", 5);
 	both(TPM_CC_EventSequenceComplete, h, 2, pws, 2, &p, 0);
-	same_response();
+	fx_same_response();
 	tb_reset(&p);
 	tb_u32(&p, 3);
 	for (unsigned i = 0; i < 3; i++) {
@@ -500,7 +466,7 @@ static void test_sequence_errors(void **state)
 		tb_reset(&p);
 		tb_2b(&p, "", 0);
 		both(TPM_CC_EventSequenceComplete, h2, 2, pws, 2, &p, 0);
-		same_response();
+		fx_same_response();
 	}
 	/* Object memory: husk has 8 slots (libtpms 3). */
 	{
@@ -511,7 +477,7 @@ static void test_sequence_errors(void **state)
 		tb_u16(&p, TPM_ALG_SHA1);
 		for (unsigned i = 0; i < TPM_MAX_OBJECTS; i++) {
 			husk_only(TPM_CC_HashSequenceStart, NULL, 0, NULL, 0, &p, 0);
-			hh[i] = rd32(host.rsp + 10);
+			hh[i] = tpm_be32(host.rsp + 10);
 		}
 		husk_only(TPM_CC_HashSequenceStart, NULL, 0, NULL, 0, &p, TPM_RC_OBJECT_MEMORY);
 		/* Flushing (through SequenceComplete) frees a slot. */
@@ -523,7 +489,7 @@ static void test_sequence_errors(void **state)
 		tb_2b(&p, "", 0);
 		tb_u16(&p, TPM_ALG_SHA1);
 		husk_only(TPM_CC_HashSequenceStart, NULL, 0, NULL, 0, &p, 0);
-		assert_int_equal(rd32(host.rsp + 10), hh[0]);
+		assert_int_equal(tpm_be32(host.rsp + 10), hh[0]);
 	}
 }
 
@@ -536,7 +502,7 @@ static void test_sequence_errors(void **state)
 static void keyedhash_params(struct tb *p, const void *key, size_t klen, uint32_t attrs, uint16_t scheme,
 			     uint16_t hash)
 {
-	tpm_diff_keyedhash(p, key, klen, attrs, scheme, hash, TPM_RH_NULL, true);
+	fx_keyedhash(p, key, klen, attrs, scheme, hash, TPM_RH_NULL, true);
 }
 
 /* An ECC P-256 key pair (RFC 6979 A.2.5) for "not a MAC key" checks. */
@@ -544,18 +510,18 @@ static void ecc_params(struct tb *p, uint32_t attrs)
 {
 	uint8_t d[32], x[32], y[32];
 
-	tpm_diff_hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", d, 32);
-	tpm_diff_hex("60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6", x, 32);
-	tpm_diff_hex("7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299", y, 32);
-	tpm_diff_ecc(p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_NULL, 0, TPM_RH_NULL);
+	fx_hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", d, 32);
+	fx_hex("60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6", x, 32);
+	fx_hex("7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299", y, 32);
+	fx_ecc(p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_NULL, 0, TPM_RH_NULL);
 }
 
 /* LoadExternal into both; the handles and Names are equal. */
 static uint32_t load_both(const struct tb *p)
 {
 	both(TPM_CC_LoadExternal, NULL, 0, NULL, 0, p, 0);
-	same_response();
-	return rd32(host.rsp + 10);
+	fx_same_response();
+	return tpm_be32(host.rsp + 10);
 }
 
 static void flush_husk(uint32_t h)
@@ -613,21 +579,21 @@ static void test_hmac_vectors(void **state)
 		/* The key's hash, named or not */
 		hmac_params(&p, data, strlen(data), TPM_ALG_NULL);
 		both(TPM_CC_HMAC, &h, 1, pw_empty, 1, &p, 0);
-		at = tpm_diff_params_at(host.rsp, false);
-		assert_int_equal(rd16(host.rsp + at), dlen);
+		at = rsp_params_at(host.rsp, false);
+		assert_int_equal(tpm_be16(host.rsp + at), dlen);
 		assert_memory_equal(host.rsp + at + 2, w, dlen);
-		same_response();
+		fx_same_response();
 		hmac_params(&p, data, strlen(data), hash_algs[i]);
 		both(TPM_CC_HMAC, &h, 1, pw_empty, 1, &p, 0);
-		same_response();
+		fx_same_response();
 
 		/* The same as a sequence, in pieces */
 		tb_reset(&p);
 		tb_2b(&p, "seqpw", 5);
 		tb_u16(&p, TPM_ALG_NULL);
 		both(TPM_CC_HMAC_Start, &h, 1, pw_empty, 1, &p, 0);
-		seq = rd32(host.rsp + 10);
-		assert_int_equal(seq, rd32(ref.rsp + 10));
+		seq = tpm_be32(host.rsp + 10);
+		assert_int_equal(seq, tpm_be32(ref.rsp + 10));
 		seq_update(seq, data, 4);
 		seq_update(seq, data + 4, 0);
 		seq_update(seq, data + 4, 10);
@@ -635,10 +601,10 @@ static void test_hmac_vectors(void **state)
 		tb_2b(&p, data + 14, strlen(data) - 14);
 		tb_u32(&p, TPM_RH_OWNER); /* HMACs never get a ticket */
 		both(TPM_CC_SequenceComplete, &seq, 1, pw_seq, 1, &p, 0);
-		at = tpm_diff_params_at(host.rsp, false);
+		at = rsp_params_at(host.rsp, false);
 		assert_memory_equal(host.rsp + at + 2, w, dlen);
 		check_hash_ticket(host.rsp + at + 2 + dlen, TPM_RH_NULL, hash_algs[i], w);
-		same_response();
+		fx_same_response();
 		flush_both(h);
 	}
 }
@@ -663,9 +629,9 @@ static void test_hmac_long_key(void **state)
 		assert_int_equal(mbedtls_md_hmac(md(hash_algs[i]), key, sizeof(key), data, sizeof(data), w), 0);
 		hmac_params(&p, data, sizeof(data), hash_algs[i]);
 		both(TPM_CC_HMAC, &h, 1, pw_empty, 1, &p, 0);
-		at = tpm_diff_params_at(host.rsp, false);
+		at = rsp_params_at(host.rsp, false);
 		assert_memory_equal(host.rsp + at + 2, w, dlen);
-		same_response();
+		fx_same_response();
 	}
 	flush_both(h);
 }
@@ -719,11 +685,11 @@ static void test_hmac_errors(void **state)
 	hmac_refused(h, TPM_ALG_SHA256, RC_H(TPM_RC_KEY, 1));
 	flush_both(h);
 	/* Symmetric keys have no HMAC: the MAC scheme does not fit them. */
-	tpm_diff_symcipher(&p, aes, sizeof(aes), SIGN | DECRYPT | UWA, TPM_ALG_NULL);
+	fx_symcipher(&p, aes, sizeof(aes), SIGN | DECRYPT | UWA, TPM_ALG_NULL);
 	h = load_both(&p);
 	hmac_refused(h, TPM_ALG_SHA256, RC_P(TPM_RC_SCHEME, 2));
 	flush_both(h);
-	tpm_diff_symcipher(&p, aes, sizeof(aes), SIGN | DECRYPT | UWA, TPM_ALG_CFB);
+	fx_symcipher(&p, aes, sizeof(aes), SIGN | DECRYPT | UWA, TPM_ALG_CFB);
 	h = load_both(&p);
 	hmac_refused(h, TPM_ALG_SHA256, RC_P(TPM_RC_VALUE, 2));
 	hmac_refused(h, TPM_ALG_NULL, RC_P(TPM_RC_SCHEME, 2));
@@ -748,7 +714,7 @@ static void test_hmac_restricted(void **state)
 
 	(void)state;
 	keyedhash_params(&p, "key", 3, SIGN | UWA | TPMA_OBJECT_RESTRICTED, TPM_ALG_HMAC, TPM_ALG_SHA256);
-	h = tpm_diff_inject(host.tpm, p.b, p.n);
+	h = fx_inject(host.tpm, p.b, p.n);
 	hmac_params(&p, "data", 4, TPM_ALG_SHA256);
 	husk_only(TPM_CC_HMAC, &h, 1, pw_empty, 1, &p, RC_H(TPM_RC_ATTRIBUTES, 1));
 	tb_reset(&p);
@@ -766,7 +732,7 @@ static void test_hmac_restricted_created(void **state)
 	static const char *const pws[] = { "" };
 	uint32_t parent, key, owner = TPM_RH_OWNER;
 	uint8_t digest[32], ticket[8 + 64], blob[TPM_BUFFER_MAX];
-	size_t blob_len, at;
+	size_t blob_len;
 	struct tb p;
 
 	(void)state;
@@ -775,7 +741,7 @@ static void test_hmac_restricted_created(void **state)
 	tb_u16(&p, 4);
 	tb_u16(&p, 0);
 	tb_u16(&p, 0);
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_u16(&p, TPM_ALG_ECC);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | UWA |
@@ -789,18 +755,18 @@ static void test_hmac_restricted_created(void **state)
 	tb_u16(&p, TPM_ALG_NULL);
 	tb_2b(&p, "", 0);
 	tb_2b(&p, "", 0);
-	tb_end(&p, at);
+	tb_end(&p);
 	tb_2b(&p, "", 0);
 	tb_u32(&p, 0);
 	both(TPM_CC_CreatePrimary, &owner, 1, pws, 1, &p, 0);
-	parent = rd32(host.rsp + 10);
-	assert_int_equal(parent, rd32(ref.rsp + 10));
+	parent = tpm_be32(host.rsp + 10);
+	assert_int_equal(parent, tpm_be32(ref.rsp + 10));
 	/* Create: restricted HMAC-SHA256 signing key */
 	tb_reset(&p);
 	tb_u16(&p, 4);
 	tb_u16(&p, 0);
 	tb_u16(&p, 0);
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_u16(&p, TPM_ALG_KEYEDHASH);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | UWA |
@@ -809,7 +775,7 @@ static void test_hmac_restricted_created(void **state)
 	tb_u16(&p, TPM_ALG_HMAC);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_2b(&p, "", 0);
-	tb_end(&p, at);
+	tb_end(&p);
 	tb_2b(&p, "", 0);
 	tb_u32(&p, 0);
 	both(TPM_CC_Create, &parent, 1, pws, 1, &p, 0);
@@ -820,19 +786,19 @@ static void test_hmac_restricted_created(void **state)
 		uint32_t handles[2];
 
 		for (int i = 0; i < 2; i++) {
-			const uint8_t *q = rsps[i] + tpm_diff_params_at(rsps[i], false);
-			size_t priv = 2 + rd16(q), pub = 2 + rd16(q + priv);
+			const uint8_t *q = rsps[i] + rsp_params_at(rsps[i], false);
+			size_t priv = 2 + tpm_be16(q), pub = 2 + tpm_be16(q + priv);
 			uint8_t cmd[TPM_BUFFER_MAX];
 			size_t n;
 
 			memcpy(blob, q, priv + pub);
 			blob_len = priv + pub;
-			n = tpm_diff_build(cmd, sizeof(cmd), TPM_CC_Load, &parent, 1, pws, 1, blob, blob_len);
+			n = cmd_build(cmd, sizeof(cmd), TPM_CC_Load, &parent, 1, pws, 1, blob, blob_len);
 			if (i == 0)
 				assert_int_equal(tpm_host_cmd(hh, cmd, n), 0);
 			else
-				assert_int_equal(tpm_ref_cmd(&ref, cmd, n), 0);
-			handles[i] = rd32((i == 0 ? host.rsp : ref.rsp) + 10);
+				assert_int_equal(tgt_send(&ref, cmd, n), 0);
+			handles[i] = tpm_be32((i == 0 ? host.rsp : ref.rsp) + 10);
 		}
 		assert_int_equal(handles[0], handles[1]);
 		key = handles[0];
@@ -845,8 +811,8 @@ static void test_hmac_restricted_created(void **state)
 	for (int i = 0; i < 2; i++) {
 		uint8_t cmd[TPM_BUFFER_MAX];
 		const uint8_t *r;
-		size_t n = tpm_diff_build(cmd, sizeof(cmd), TPM_CC_Hash, NULL, 0, NULL, 0, p.b, p.n);
-		uint32_t rc = i == 0 ? tpm_host_cmd(&host, cmd, n) : tpm_ref_cmd(&ref, cmd, n);
+		size_t n = cmd_build(cmd, sizeof(cmd), TPM_CC_Hash, NULL, 0, NULL, 0, p.b, p.n);
+		uint32_t rc = i == 0 ? tpm_host_cmd(&host, cmd, n) : tgt_send(&ref, cmd, n);
 		struct tb s;
 
 		assert_int_equal(rc, 0);
@@ -857,8 +823,8 @@ static void test_hmac_restricted_created(void **state)
 		tb_2b(&s, digest, 32);
 		tb_u16(&s, TPM_ALG_NULL);
 		tb_bytes(&s, ticket, sizeof(ticket));
-		n = tpm_diff_build(cmd, sizeof(cmd), TPM_CC_Sign, &key, 1, pws, 1, s.b, s.n);
-		rc = i == 0 ? tpm_host_cmd(&host, cmd, n) : tpm_ref_cmd(&ref, cmd, n);
+		n = cmd_build(cmd, sizeof(cmd), TPM_CC_Sign, &key, 1, pws, 1, s.b, s.n);
+		rc = i == 0 ? tpm_host_cmd(&host, cmd, n) : tgt_send(&ref, cmd, n);
 		assert_int_equal(rc, 0);
 	}
 	tb_reset(&p);
@@ -882,14 +848,14 @@ static void test_hmac_start_memory(void **state)
 
 	(void)state;
 	keyedhash_params(&p, "key", 3, SIGN | UWA, TPM_ALG_HMAC, TPM_ALG_SHA384);
-	key = tpm_diff_inject(host.tpm, p.b, p.n);
+	key = fx_inject(host.tpm, p.b, p.n);
 	before = tpm_memory_used(host.tpm);
 	tb_reset(&p);
 	tb_2b(&p, "a", 1);
 	tb_u16(&p, TPM_ALG_NULL);
 	for (unsigned i = 0; i < TPM_MAX_OBJECTS - 1; i++) {
 		husk_only(TPM_CC_HMAC_Start, &key, 1, pw_empty, 1, &p, 0);
-		seqs[i] = rd32(host.rsp + 10);
+		seqs[i] = tpm_be32(host.rsp + 10);
 	}
 	husk_only(TPM_CC_HMAC_Start, &key, 1, pw_empty, 1, &p, TPM_RC_OBJECT_MEMORY);
 	for (unsigned i = 0; i < TPM_MAX_OBJECTS - 1; i++)
@@ -901,19 +867,19 @@ static void test_hmac_start_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hash_vectors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hash_null_tickets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hash_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hash_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequence_ticket_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequence_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_vectors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_long_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_restricted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_restricted_created, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_start_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_vectors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hash_null_tickets, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hash_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hash_sequence, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sequence_ticket_rules, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_event_sequence, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sequence_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_vectors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_long_key, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_restricted, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_restricted_created, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_start_memory, setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("tpm_hash", tests, NULL, NULL);

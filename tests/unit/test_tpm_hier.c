@@ -10,11 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
-#include "../common/tpm_dual.h"
-#include "../common/tpm_host.h"
+#include "../common/tpm_fixture.h"
 #include "tpm/tpm_internal.h"
 
 #define IDX(n) (0x01000000u + (n))
@@ -28,146 +26,92 @@
 #define P2 (TPM_RC_P | TPM_RC_2)
 #define H1 (TPM_RC_H | TPM_RC_1)
 #define S1 (TPM_RC_S | TPM_RC_1)
-#define ANY 0xffffffffu
 
-static struct tpm_host host;
-static struct tgt husk, ref;
+/* ---- recording (tpm_fixture's scenarios) ---- */
 
-/* ---- recording (as in test_tpm_nv.c) ---- */
-
-#define LOG_STEPS 300
-struct log {
-	unsigned n;
-	uint32_t rc[LOG_STEPS];
-	int line[LOG_STEPS];
-	const char *what[LOG_STEPS];
-	unsigned failures;
-};
-
-static struct log log_husk, log_ref;
-
-static uint32_t step(struct log *l, struct tgt *t, const char *what, uint32_t rc, uint32_t want, int line)
-{
-	if (l->n >= LOG_STEPS) {
-		l->failures++;
-		return rc;
-	}
-	l->rc[l->n] = rc;
-	l->line[l->n] = line;
-	l->what[l->n++] = what;
-	if (want != ANY && rc != want) {
-		printf("# %s line %d: %s = 0x%03x, expected 0x%03x\n", t->ref ? "libtpms" : "husk", line,
-		       what, rc, want);
-		l->failures++;
-	}
-	return rc;
-}
-
-#define X(want, expr) step(l, t, #expr, (expr), (want), __LINE__)
-
-typedef void (*scenario_fn)(struct tgt *t, struct log *l);
-
-static void run_both(scenario_fn fn)
-{
-	unsigned diffs = 0;
-
-	memset(&log_husk, 0, sizeof(log_husk));
-	memset(&log_ref, 0, sizeof(log_ref));
-	fn(&husk, &log_husk);
-	fn(&ref, &log_ref);
-	assert_int_equal(log_husk.n, log_ref.n);
-	for (unsigned i = 0; i < log_husk.n; i++)
-		if (log_husk.rc[i] != log_ref.rc[i]) {
-			printf("# line %d: %s: husk 0x%03x, libtpms 0x%03x\n", log_husk.line[i],
-			       log_husk.what[i], log_husk.rc[i], log_ref.rc[i]);
-			diffs++;
-		}
-	assert_int_equal(log_husk.failures, 0);
-	assert_int_equal(log_ref.failures, 0);
-	assert_int_equal(diffs, 0);
-}
+#define X(want, expr) fx_step(l, t, #expr, (expr), (want), false, __LINE__)
 
 /* ---- command helpers ---- */
 
 static uint32_t change_auth(struct tgt *t, uint32_t h, const char *pw, const void *auth, uint16_t len)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-	tcb_handle(&b, h);
-	tcb_pw(&b, pw);
-	tcb_2b(&b, auth, len);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+	cmd_handle(&b, h);
+	cmd_pw(&b, pw);
+	tb_2b(&b.p, auth, len);
+	return cmd_send(&b, t);
 }
 
 static uint32_t set_policy(struct tgt *t, uint32_t h, const char *pw, const void *policy, uint16_t len,
 			   uint16_t alg)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_SetPrimaryPolicy);
-	tcb_handle(&b, h);
-	tcb_pw(&b, pw);
-	tcb_2b(&b, policy, len);
-	tcb_u16(&b, alg);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_SetPrimaryPolicy);
+	cmd_handle(&b, h);
+	cmd_pw(&b, pw);
+	tb_2b(&b.p, policy, len);
+	tb_u16(&b.p, alg);
+	return cmd_send(&b, t);
 }
 
 static uint32_t hier_control(struct tgt *t, uint32_t by, const char *pw, uint32_t enable, uint8_t state)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_HierarchyControl);
-	tcb_handle(&b, by);
-	tcb_pw(&b, pw);
-	tcb_u32(&b, enable);
-	tcb_u8(&b, state);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_HierarchyControl);
+	cmd_handle(&b, by);
+	cmd_pw(&b, pw);
+	tb_u32(&b.p, enable);
+	tb_u8(&b.p, state);
+	return cmd_send(&b, t);
 }
 
 static uint32_t clear(struct tgt *t, uint32_t by, const char *pw)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_Clear);
-	tcb_handle(&b, by);
-	tcb_pw(&b, pw);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_Clear);
+	cmd_handle(&b, by);
+	cmd_pw(&b, pw);
+	return cmd_send(&b, t);
 }
 
 static uint32_t clear_control(struct tgt *t, uint32_t by, const char *pw, uint8_t disable)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_ClearControl);
-	tcb_handle(&b, by);
-	tcb_pw(&b, pw);
-	tcb_u8(&b, disable);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_ClearControl);
+	cmd_handle(&b, by);
+	cmd_pw(&b, pw);
+	tb_u8(&b.p, disable);
+	return cmd_send(&b, t);
 }
 
 static uint32_t da_reset(struct tgt *t, const char *pw)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_DictionaryAttackLockReset);
-	tcb_handle(&b, LOCKOUT);
-	tcb_pw(&b, pw);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_DictionaryAttackLockReset);
+	cmd_handle(&b, LOCKOUT);
+	cmd_pw(&b, pw);
+	return cmd_send(&b, t);
 }
 
 static uint32_t da_params(struct tgt *t, const char *pw, uint32_t max_tries, uint32_t recovery,
 			  uint32_t lockout_recovery)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_DictionaryAttackParameters);
-	tcb_handle(&b, LOCKOUT);
-	tcb_pw(&b, pw);
-	tcb_u32(&b, max_tries);
-	tcb_u32(&b, recovery);
-	tcb_u32(&b, lockout_recovery);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_DictionaryAttackParameters);
+	cmd_handle(&b, LOCKOUT);
+	cmd_pw(&b, pw);
+	tb_u32(&b.p, max_tries);
+	tb_u32(&b.p, recovery);
+	tb_u32(&b.p, lockout_recovery);
+	return cmd_send(&b, t);
 }
 
 /* An owner-defined NV index used as a DA-protected entity (no NO_DA). */
@@ -186,56 +130,22 @@ static uint32_t failed_tries(struct tgt *t)
 	return t->ref ? tgt_property(t, TPM_PT_LOCKOUT_COUNTER) : t->h->tpm->nv.da_failed_tries;
 }
 
-static uint32_t reboot(struct tgt *t, int shutdown, uint16_t startup)
-{
-	if (shutdown >= 0 && tgt_shutdown(t, (uint16_t)shutdown))
-		return 0xfffffff0u;
-	if (tgt_power_cycle(t))
-		return 0xfffffff1u;
-	return tgt_startup(t, startup);
-}
-
 /* resetCount and restartCount from ReadClock. */
 static uint32_t reset_count(struct tgt *t)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_ReadClock);
-	return tcb_send(&b, t) ? 0xffffffffu : tgt_rsp_u32(t, 26);
+	cmd_init(&b, TPM_CC_ReadClock);
+	return cmd_send(&b, t) ? 0xffffffffu : tgt_rsp_u32(t, 26);
 }
 
 /* ---- fixtures ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0xda))
-		return -1;
 	/* A fake clock that continues the real one the engine started with. */
-	host.fake_ms = now_ms();
-	host.use_fake_clock = true;
-	tgt_husk(&husk, &host);
-	if (ref_init(&ref))
-		return -1;
-	if (tgt_startup(&husk, TPM_SU_CLEAR) || tgt_startup(&ref, TPM_SU_CLEAR))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	ref_fini(&ref);
-	return 0;
+	return fx_setup(0xda, FX_FAKE_CLOCK);
 }
 
 static void advance(uint64_t ms)
@@ -249,14 +159,14 @@ static void advance(uint64_t ms)
  * TPM_RC_AUTH_UNAVAILABLE; husk's entity layer still lets the session
  * through to the policy check (TPM_RC_POLICY_FAIL): reported, not
  * compared until aligned.  Either way the command fails. */
-static void no_policy_use(struct tgt *t, struct tcb *b)
+static void no_policy_use(struct tgt *t, struct cmd *b)
 {
-	uint32_t rc = tcb_send(b, t);
+	uint32_t rc = cmd_send(b, t);
 
 	assert_true(rc == TPM_RC_AUTH_UNAVAILABLE || rc == (TPM_RC_POLICY_FAIL | S1));
 }
 
-static void sc_change_auth(struct tgt *t, struct log *l)
+static void sc_change_auth(struct tgt *t, struct fx_log *l)
 {
 	uint8_t a64[66];
 
@@ -270,24 +180,24 @@ static void sc_change_auth(struct tgt *t, struct log *l)
 	X(0, change_auth(t, PLATFORM, "", "plat", 4));
 	X(0, change_auth(t, OWNER, "", a64, 64));
 	{
-		struct tcb b;
+		struct cmd b;
 		char pw[65];
 
 		memset(pw, 0x5a, 64);
 		pw[64] = 0;
 		X(TPM_RC_SIZE | P1, change_auth(t, OWNER, pw, a64, 65));
-		tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-		tcb_handle(&b, OWNER);
-		tcb_pw(&b, pw);
-		tcb_2b(&b, "", 0);
-		tcb_u8(&b, 0);
-		X(TPM_RC_SIZE, tcb_send(&b, t));
+		cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+		cmd_handle(&b, OWNER);
+		cmd_pw(&b, pw);
+		tb_2b(&b.p, "", 0);
+		tb_u8(&b.p, 0);
+		X(TPM_RC_SIZE, cmd_send(&b, t));
 		X(0, change_auth(t, OWNER, pw, "", 0));
 	}
 	X(TPM_RC_VALUE | H1, change_auth(t, TPM_RH_NULL, "", "", 0));
 	X(TPM_RC_VALUE | H1, change_auth(t, IDX(1), "", "", 0));
 	/* the platform's authValue lasts until the next Startup, the others persist */
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	X(0, change_auth(t, PLATFORM, "", "", 0));
 	X(TPM_RC_BAD_AUTH | S1, change_auth(t, ENDORSEMENT, "", "", 0));
 	X(0, change_auth(t, ENDORSEMENT, "endo", "", 0));
@@ -297,15 +207,15 @@ static void sc_change_auth(struct tgt *t, struct log *l)
 static void test_change_auth(void **state)
 {
 	(void)state;
-	run_both(sc_change_auth);
+	fx_run_both(sc_change_auth);
 	assert_int_equal(host.tpm->nv.owner.auth.size, 0);
 	assert_int_equal(host.tpm->platform_auth.size, 0);
 }
 
-static void sc_primary_policy(struct tgt *t, struct log *l)
+static void sc_primary_policy(struct tgt *t, struct fx_log *l)
 {
 	static const uint8_t zero[80];
-	struct tcb b;
+	struct cmd b;
 	uint32_t sh;
 	uint8_t nonce[64];
 	uint16_t nlen;
@@ -322,36 +232,36 @@ static void sc_primary_policy(struct tgt *t, struct log *l)
 	/* an empty policy session now satisfies the owner's policy */
 	X(0, set_policy(t, OWNER, "", zero, 32, TPM_ALG_SHA256));
 	X(0, tgt_policy_session(t, &sh, nonce, &nlen));
-	tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-	tcb_handle(&b, OWNER);
-	tcb_policy(&b, sh, nonce, nlen, NULL);
-	tcb_2b(&b, "viapolicy", 9);
-	X(0, tcb_send(&b, t));
+	cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+	cmd_handle(&b, OWNER);
+	cmd_policy(&b, sh, nonce, nlen, NULL);
+	tb_2b(&b.p, "viapolicy", 9);
+	X(0, cmd_send(&b, t));
 	X(0, change_auth(t, OWNER, "viapolicy", "", 0));
 	/* a policy of another hash does not match a SHA-256 session */
 	X(0, tgt_policy_session(t, &sh, nonce, &nlen));
-	tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-	tcb_handle(&b, ENDORSEMENT);
-	tcb_policy(&b, sh, nonce, nlen, NULL);
-	tcb_2b(&b, "x", 1);
-	X(TPM_RC_POLICY_FAIL | S1, tcb_send(&b, t));
-	tcb_init(&b, TPM_CC_FlushContext);
-	tcb_u32(&b, sh);
-	X(0, tcb_send(&b, t));
+	cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+	cmd_handle(&b, ENDORSEMENT);
+	cmd_policy(&b, sh, nonce, nlen, NULL);
+	tb_2b(&b.p, "x", 1);
+	X(TPM_RC_POLICY_FAIL | S1, cmd_send(&b, t));
+	cmd_init(&b, TPM_CC_FlushContext);
+	tb_u32(&b.p, sh);
+	X(0, cmd_send(&b, t));
 	/* the platform's policy is reset by Startup */
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	X(0, tgt_policy_session(t, &sh, nonce, &nlen));
-	tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-	tcb_handle(&b, PLATFORM);
-	tcb_policy(&b, sh, nonce, nlen, NULL);
-	tcb_2b(&b, "x", 1);
+	cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+	cmd_handle(&b, PLATFORM);
+	cmd_policy(&b, sh, nonce, nlen, NULL);
+	tb_2b(&b.p, "x", 1);
 	no_policy_use(t, &b);
 }
 
 static void test_primary_policy(void **state)
 {
 	(void)state;
-	run_both(sc_primary_policy);
+	fx_run_both(sc_primary_policy);
 	assert_int_equal(host.tpm->nv.endorsement.policy_alg, TPM_ALG_SHA384);
 	assert_int_equal(host.tpm->nv.endorsement.policy.size, 48);
 	assert_int_equal(host.tpm->nv.platform_policy_alg, TPM_ALG_NULL);
@@ -362,7 +272,7 @@ static void test_primary_policy(void **state)
 static void test_change_auth_response_hmac(void **state)
 {
 	static const uint8_t nonce_caller[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
-	struct tcb b;
+	struct cmd b;
 	uint32_t sh;
 	uint8_t nonce[64], rp[32], mac[32], key[8], attrs = 0, rc_cc[8] = { 0 };
 	uint16_t nlen;
@@ -370,24 +280,24 @@ static void test_change_auth_response_hmac(void **state)
 	(void)state;
 	assert_int_equal(change_auth(&husk, OWNER, "", "old", 3), 0);
 	/* an unbound, unsalted HMAC session */
-	tcb_init(&b, TPM_CC_StartAuthSession);
-	tcb_handle(&b, TPM_RH_NULL);
-	tcb_handle(&b, TPM_RH_NULL);
-	tcb_2b(&b, nonce_caller, 16);
-	tcb_2b(&b, NULL, 0);
-	tcb_u8(&b, TPM_SE_HMAC);
-	tcb_u16(&b, TPM_ALG_NULL);
-	tcb_u16(&b, TPM_ALG_SHA256);
-	assert_int_equal(tcb_send(&b, &husk), 0);
+	cmd_init(&b, TPM_CC_StartAuthSession);
+	cmd_handle(&b, TPM_RH_NULL);
+	cmd_handle(&b, TPM_RH_NULL);
+	tb_2b(&b.p, nonce_caller, 16);
+	tb_2b(&b.p, NULL, 0);
+	tb_u8(&b.p, TPM_SE_HMAC);
+	tb_u16(&b.p, TPM_ALG_NULL);
+	tb_u16(&b.p, TPM_ALG_SHA256);
+	assert_int_equal(cmd_send(&b, &husk), 0);
 	sh = tgt_rsp_u32(&husk, 10);
 	nlen = tgt_rsp_u16(&husk, 14);
 	memcpy(nonce, husk.rsp + 16, nlen);
 
-	tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-	tcb_handle(&b, OWNER);
-	tcb_policy(&b, sh, nonce, nlen, "old"); /* the HMAC key is the authValue */
-	tcb_2b(&b, "new", 3);
-	assert_int_equal(tcb_send(&b, &husk), 0);
+	cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+	cmd_handle(&b, OWNER);
+	cmd_policy(&b, sh, nonce, nlen, "old"); /* the HMAC key is the authValue */
+	tb_2b(&b.p, "new", 3);
+	assert_int_equal(cmd_send(&b, &husk), 0);
 	/* header, parameterSize 0, nonceTPM, attributes, HMAC */
 	assert_int_equal(tgt_rsp_u32(&husk, 10), 0);
 	nlen = tgt_rsp_u16(&husk, 14);
@@ -407,7 +317,7 @@ static void test_change_auth_response_hmac(void **state)
 
 /* ---- HierarchyControl ---- */
 
-static void sc_hier_control(struct tgt *t, struct log *l)
+static void sc_hier_control(struct tgt *t, struct fx_log *l)
 {
 	X(TPM_RC_VALUE | P1, hier_control(t, PLATFORM, "", LOCKOUT, 0));
 	X(TPM_RC_VALUE | P1, hier_control(t, PLATFORM, "", TPM_RH_NULL, 0));
@@ -436,24 +346,24 @@ static void sc_hier_control(struct tgt *t, struct log *l)
 	/* disables survive resume but not restart */
 	X(0, hier_control(t, OWNER, "", OWNER, 0));
 	X(0, hier_control(t, ENDORSEMENT, "", ENDORSEMENT, 0));
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_STATE));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_STATE));
 	X(TPM_RC_HIERARCHY | H1, change_auth(t, OWNER, "", "", 0));
 	X(TPM_RC_HIERARCHY | H1, change_auth(t, ENDORSEMENT, "", "", 0));
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
 	X(0, change_auth(t, OWNER, "", "", 0));
 	X(0, change_auth(t, ENDORSEMENT, "", "", 0));
 	/* the platform may disable itself; until the next Startup */
 	X(0, hier_control(t, PLATFORM, "", PLATFORM, 0));
 	X(TPM_RC_HIERARCHY | H1, hier_control(t, PLATFORM, "", PLATFORM, 1));
 	X(TPM_RC_HIERARCHY | H1, clear(t, PLATFORM, ""));
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_STATE));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_STATE));
 	X(0, hier_control(t, PLATFORM, "", PLATFORM, 1));
 }
 
 static void test_hier_control(void **state)
 {
 	(void)state;
-	run_both(sc_hier_control);
+	fx_run_both(sc_hier_control);
 }
 
 /* Disabling a hierarchy flushes its transient objects (and only those). */
@@ -485,7 +395,7 @@ static void test_hier_control_flush(void **state)
 
 /* ---- Clear, ClearControl ---- */
 
-static void sc_clear(struct tgt *t, struct log *l)
+static void sc_clear(struct tgt *t, struct fx_log *l)
 {
 	static const uint8_t zero[32];
 
@@ -522,16 +432,16 @@ static void sc_clear(struct tgt *t, struct log *l)
 	X(0, reset_count(t));
 	/* the owner's policy is gone too */
 	{
-		struct tcb b;
+		struct cmd b;
 		uint32_t sh;
 		uint8_t nonce[64];
 		uint16_t nlen;
 
 		X(0, tgt_policy_session(t, &sh, nonce, &nlen));
-		tcb_init(&b, TPM_CC_HierarchyChangeAuth);
-		tcb_handle(&b, OWNER);
-		tcb_policy(&b, sh, nonce, nlen, NULL);
-		tcb_2b(&b, "x", 1);
+		cmd_init(&b, TPM_CC_HierarchyChangeAuth);
+		cmd_handle(&b, OWNER);
+		cmd_policy(&b, sh, nonce, nlen, NULL);
+		tb_2b(&b.p, "x", 1);
 		no_policy_use(t, &b);
 	}
 	/* counters deleted by Clear raise the start of new ones */
@@ -539,7 +449,7 @@ static void sc_clear(struct tgt *t, struct log *l)
 	X(TPM_RC_NV_UNINITIALIZED, tgt_nv_read(t, OWNER, IDX(4), "", NULL, 8, 0));
 	/* Clear with the platform's authorization */
 	X(0, clear(t, PLATFORM, ""));
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	X(1, reset_count(t));
 }
 
@@ -582,7 +492,7 @@ static void test_clear(void **state)
 	tpm_update_clock(tp);
 	assert_int_equal(tp->nv.clock, 1234);
 	/* the diff run on top */
-	run_both(sc_clear);
+	fx_run_both(sc_clear);
 }
 
 /* Clear removes the owner's and the endorsement's persistent objects. */
@@ -611,7 +521,7 @@ static uint32_t nv_write_lockout(struct tgt *t)
 	return tgt_nv_write(t, LOCKOUT, IDX(1), "", "a", 1, 0);
 }
 
-static void sc_da(struct tgt *t, struct log *l)
+static void sc_da(struct tgt *t, struct fx_log *l)
 {
 	X(0, da_params(t, "", 3, 1000, 1000));
 	X(0, da_entity(t, IDX(1), "pw"));
@@ -657,21 +567,21 @@ static void sc_da(struct tgt *t, struct log *l)
 	/* DA state persists across Startup */
 	X(0, da_params(t, "", 3, 1000, 1000));
 	X(TPM_RC_AUTH_FAIL | S1, use_entity(t, IDX(1), "bad"));
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	X(1, failed_tries(t));
 	/* parameter errors */
 	{
-		struct tcb b;
+		struct cmd b;
 
-		tcb_init(&b, TPM_CC_DictionaryAttackParameters);
-		tcb_handle(&b, LOCKOUT);
-		tcb_pw(&b, "");
-		tcb_u32(&b, 1);
-		tcb_u32(&b, 1);
-		X(TPM_RC_INSUFFICIENT | TPM_RC_P | TPM_RC_3, tcb_send(&b, t));
-		tcb_u32(&b, 1);
-		tcb_u8(&b, 1);
-		X(TPM_RC_SIZE, tcb_send(&b, t));
+		cmd_init(&b, TPM_CC_DictionaryAttackParameters);
+		cmd_handle(&b, LOCKOUT);
+		cmd_pw(&b, "");
+		tb_u32(&b.p, 1);
+		tb_u32(&b.p, 1);
+		X(TPM_RC_INSUFFICIENT | TPM_RC_P | TPM_RC_3, cmd_send(&b, t));
+		tb_u32(&b.p, 1);
+		tb_u8(&b.p, 1);
+		X(TPM_RC_SIZE, cmd_send(&b, t));
 	}
 	X(TPM_RC_VALUE | H1, nv_write_lockout(t));
 }
@@ -679,11 +589,11 @@ static void sc_da(struct tgt *t, struct log *l)
 static void test_da(void **state)
 {
 	(void)state;
-	run_both(sc_da);
+	fx_run_both(sc_da);
 }
 
 /* lockoutAuth failures lock lockoutAuth itself. */
-static void sc_lockout_auth(struct tgt *t, struct log *l)
+static void sc_lockout_auth(struct tgt *t, struct fx_log *l)
 {
 	X(0, da_params(t, "", 3, 1000, 1000));
 	X(0, change_auth(t, LOCKOUT, "", "lock", 4));
@@ -705,7 +615,7 @@ static void sc_lockout_auth(struct tgt *t, struct log *l)
 static void test_lockout_auth(void **state)
 {
 	(void)state;
-	run_both(sc_lockout_auth);
+	fx_run_both(sc_lockout_auth);
 }
 
 /* Self-healing: one failure forgiven per recoveryTime seconds of Clock. */
@@ -827,18 +737,18 @@ static void test_da_startup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_change_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_primary_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_change_auth_response_hmac, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hier_control, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hier_control_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clear_persistent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_da, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_da_self_heal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_recovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_da_startup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_auth, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_primary_policy, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_change_auth_response_hmac, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hier_control, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hier_control_flush, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clear, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clear_persistent, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_da, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_auth, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_da_self_heal, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_recovery, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_da_startup, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_hier", tests, NULL, NULL);
 }

@@ -11,8 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_dual.h"
-#include "../common/tpm_host.h"
+#include "../common/tpm_fixture.h"
 #include "tpm/tpm_internal.h"
 
 #define IDX(n) (0x01000000u + (n))
@@ -26,85 +25,13 @@
 #define P2 (TPM_RC_P | TPM_RC_2)
 #define H1 (TPM_RC_H | TPM_RC_1)
 #define H2 (TPM_RC_H | TPM_RC_2)
-#define ANY 0xffffffffu
-
-static struct tpm_host host;
-static struct tgt husk, ref;
 
 /* ---- recording: a scenario runs on both TPMs, its log is compared ---- */
 
-#define LOG_STEPS 400
-struct log {
-	unsigned n;
-	uint32_t rc[LOG_STEPS];
-	int line[LOG_STEPS];
-	const char *what[LOG_STEPS];
-	uint8_t out[LOG_STEPS][96]; /* response parameters of chosen steps */
-	uint16_t outlen[LOG_STEPS];
-	unsigned failures;
-};
-
-static struct log log_husk, log_ref;
-
-static uint32_t step(struct log *l, struct tgt *t, const char *what, uint32_t rc, uint32_t want,
-		     bool keep_out, int line)
-{
-	unsigned i = l->n;
-
-	if (i >= LOG_STEPS) {
-		l->failures++;
-		return rc;
-	}
-	l->n++;
-	l->rc[i] = rc;
-	l->line[i] = line;
-	l->what[i] = what;
-	if (keep_out && rc == 0 && t->rsp_len > 10) {
-		size_t n = t->rsp_len - 10 < sizeof(l->out[i]) ? t->rsp_len - 10 : sizeof(l->out[i]);
-
-		memcpy(l->out[i], t->rsp + 10, n);
-		l->outlen[i] = (uint16_t)n;
-	}
-	if (want != ANY && rc != want) {
-		printf("# %s line %d: %s = 0x%03x, expected 0x%03x\n", t->ref ? "libtpms" : "husk", line,
-		       what, rc, want);
-		l->failures++;
-	}
-	return rc;
-}
-
 /* X: expect a code; XO: also keep the response for comparison; XA: any code. */
-#define X(want, expr) step(l, t, #expr, (expr), (want), false, __LINE__)
-#define XO(want, expr) step(l, t, #expr, (expr), (want), true, __LINE__)
-#define XA(expr) step(l, t, #expr, (expr), ANY, false, __LINE__)
-
-typedef void (*scenario_fn)(struct tgt *t, struct log *l);
-
-/* Runs a scenario on husk and on libtpms and compares the two logs. */
-static void run_both(scenario_fn fn)
-{
-	unsigned diffs = 0;
-
-	memset(&log_husk, 0, sizeof(log_husk));
-	memset(&log_ref, 0, sizeof(log_ref));
-	fn(&husk, &log_husk);
-	fn(&ref, &log_ref);
-	assert_int_equal(log_husk.n, log_ref.n);
-	for (unsigned i = 0; i < log_husk.n; i++) {
-		if (log_husk.rc[i] != log_ref.rc[i]) {
-			printf("# line %d: %s: husk 0x%03x, libtpms 0x%03x\n", log_husk.line[i],
-			       log_husk.what[i], log_husk.rc[i], log_ref.rc[i]);
-			diffs++;
-		} else if (log_husk.outlen[i] != log_ref.outlen[i] ||
-			   memcmp(log_husk.out[i], log_ref.out[i], log_husk.outlen[i])) {
-			printf("# line %d: %s: responses differ\n", log_husk.line[i], log_husk.what[i]);
-			diffs++;
-		}
-	}
-	assert_int_equal(log_husk.failures, 0);
-	assert_int_equal(log_ref.failures, 0);
-	assert_int_equal(diffs, 0);
-}
+#define X(want, expr) fx_step(l, t, #expr, (expr), (want), false, __LINE__)
+#define XO(want, expr) fx_step(l, t, #expr, (expr), (want), true, __LINE__)
+#define XA(expr) fx_step(l, t, #expr, (expr), FX_ANY, false, __LINE__)
 
 /* ---- command helpers ---- */
 
@@ -124,32 +51,32 @@ static uint32_t define_raw(struct tgt *t, uint32_t by, const void *auth, uint16_
 			   unsigned extra)
 {
 	static const uint8_t zero[128];
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_NV_DefineSpace);
-	tcb_handle(&b, by);
-	tcb_pw(&b, "");
-	tcb_2b(&b, auth, auth_len);
-	tcb_u16(&b, psize);
-	tcb_u32(&b, index);
-	tcb_u16(&b, alg);
-	tcb_u32(&b, attrs);
-	tcb_2b(&b, zero, policy_len);
-	tcb_u16(&b, size);
+	cmd_init(&b, TPM_CC_NV_DefineSpace);
+	cmd_handle(&b, by);
+	cmd_pw(&b, "");
+	tb_2b(&b.p, auth, auth_len);
+	tb_u16(&b.p, psize);
+	tb_u32(&b.p, index);
+	tb_u16(&b.p, alg);
+	tb_u32(&b.p, attrs);
+	tb_2b(&b.p, zero, policy_len);
+	tb_u16(&b.p, size);
 	while (extra--)
-		tcb_u8(&b, 0);
-	return tcb_send(&b, t);
+		tb_u8(&b.p, 0);
+	return cmd_send(&b, t);
 }
 
 static uint32_t nv2(struct tgt *t, uint32_t cc, uint32_t by, uint32_t index, const char *pw)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, cc);
-	tcb_handle(&b, by);
-	tcb_handle(&b, index);
-	tcb_pw(&b, pw);
-	return tcb_send(&b, t);
+	cmd_init(&b, cc);
+	cmd_handle(&b, by);
+	cmd_handle(&b, index);
+	cmd_pw(&b, pw);
+	return cmd_send(&b, t);
 }
 
 static uint32_t undefine(struct tgt *t, uint32_t by, uint32_t index)
@@ -174,67 +101,67 @@ static uint32_t read_lock(struct tgt *t, uint32_t by, uint32_t index)
 
 static uint32_t set_bits(struct tgt *t, uint32_t by, uint32_t index, uint64_t bits)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_NV_SetBits);
-	tcb_handle(&b, by);
-	tcb_handle(&b, index);
-	tcb_pw(&b, "");
-	tcb_u64(&b, bits);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_NV_SetBits);
+	cmd_handle(&b, by);
+	cmd_handle(&b, index);
+	cmd_pw(&b, "");
+	tb_u64(&b.p, bits);
+	return cmd_send(&b, t);
 }
 
 static uint32_t extend(struct tgt *t, uint32_t by, uint32_t index, const void *data, uint16_t len)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_NV_Extend);
-	tcb_handle(&b, by);
-	tcb_handle(&b, index);
-	tcb_pw(&b, "");
-	tcb_2b(&b, data, len);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_NV_Extend);
+	cmd_handle(&b, by);
+	cmd_handle(&b, index);
+	cmd_pw(&b, "");
+	tb_2b(&b.p, data, len);
+	return cmd_send(&b, t);
 }
 
 static uint32_t global_lock(struct tgt *t, uint32_t by)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_NV_GlobalWriteLock);
-	tcb_handle(&b, by);
-	tcb_pw(&b, "");
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_NV_GlobalWriteLock);
+	cmd_handle(&b, by);
+	cmd_pw(&b, "");
+	return cmd_send(&b, t);
 }
 
 static uint32_t hier_control(struct tgt *t, uint32_t by, uint32_t enable, uint8_t state)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_HierarchyControl);
-	tcb_handle(&b, by);
-	tcb_pw(&b, "");
-	tcb_u32(&b, enable);
-	tcb_u8(&b, state);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_HierarchyControl);
+	cmd_handle(&b, by);
+	cmd_pw(&b, "");
+	tb_u32(&b.p, enable);
+	tb_u8(&b.p, state);
+	return cmd_send(&b, t);
 }
 
 static uint32_t clear(struct tgt *t)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_Clear);
-	tcb_handle(&b, PLATFORM);
-	tcb_pw(&b, "");
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_Clear);
+	cmd_handle(&b, PLATFORM);
+	cmd_pw(&b, "");
+	return cmd_send(&b, t);
 }
 
 static uint32_t read_public(struct tgt *t, uint32_t index)
 {
-	struct tcb b;
+	struct cmd b;
 
-	tcb_init(&b, TPM_CC_NV_ReadPublic);
-	tcb_handle(&b, index);
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_NV_ReadPublic);
+	cmd_handle(&b, index);
+	return cmd_send(&b, t);
 }
 
 static uint32_t read_nv(struct tgt *t, uint32_t by, uint32_t index, const char *pw, uint16_t size,
@@ -262,20 +189,9 @@ static uint64_t read_u64(struct tgt *t, uint32_t by, uint32_t index)
 	return x;
 }
 
-/* Power loss (orderly if shutdown is TPM_SU_CLEAR or _STATE, else none)
- * and Startup. */
-static uint32_t reboot(struct tgt *t, int shutdown, uint16_t startup)
-{
-	if (shutdown >= 0 && tgt_shutdown(t, (uint16_t)shutdown))
-		return 0xfffffff0u;
-	if (tgt_power_cycle(t))
-		return 0xfffffff1u;
-	return tgt_startup(t, startup);
-}
-
 /* A policy session (empty policy: the digest is all zero) and the command
  * sent with it for the handle of index `auth_by`. */
-static uint32_t with_policy(struct tgt *t, struct tcb *b, const char *auth)
+static uint32_t with_policy(struct tgt *t, struct cmd *b, const char *auth)
 {
 	uint32_t sh;
 	uint8_t nonce[64];
@@ -284,8 +200,8 @@ static uint32_t with_policy(struct tgt *t, struct tcb *b, const char *auth)
 
 	if (rc)
 		return rc;
-	tcb_policy(b, sh, nonce, nlen, auth);
-	return tcb_send(b, t);
+	cmd_policy(b, sh, nonce, nlen, auth);
+	return cmd_send(b, t);
 }
 
 /* A policy session that ran PolicyCommandCode(cc): ADMIN actions through a
@@ -301,9 +217,9 @@ static void cc_policy_digest(uint32_t cc, uint8_t out[32])
 	assert_int_equal(tpm_hash_parts(TPM_ALG_SHA256, &part, 1, out), 0);
 }
 
-static uint32_t with_cc_policy(struct tgt *t, struct tcb *b, uint32_t cc)
+static uint32_t with_cc_policy(struct tgt *t, struct cmd *b, uint32_t cc)
 {
-	struct tcb p;
+	struct cmd p;
 	uint32_t sh, rc;
 	uint8_t nonce[64];
 	uint16_t nlen;
@@ -311,14 +227,14 @@ static uint32_t with_cc_policy(struct tgt *t, struct tcb *b, uint32_t cc)
 	rc = tgt_policy_session(t, &sh, nonce, &nlen);
 	if (rc)
 		return rc;
-	tcb_init(&p, TPM_CC_PolicyCommandCode);
-	tcb_handle(&p, sh);
-	tcb_u32(&p, cc);
-	rc = tcb_send(&p, t);
+	cmd_init(&p, TPM_CC_PolicyCommandCode);
+	cmd_handle(&p, sh);
+	tb_u32(&p.p, cc);
+	rc = cmd_send(&p, t);
 	if (rc)
 		return rc;
-	tcb_policy(b, sh, nonce, nlen, NULL);
-	return tcb_send(b, t);
+	cmd_policy(b, sh, nonce, nlen, NULL);
+	return cmd_send(b, t);
 }
 
 /* ---- fixtures ---- */
@@ -326,27 +242,12 @@ static uint32_t with_cc_policy(struct tgt *t, struct tcb *b, uint32_t cc)
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0x5eed))
-		return -1;
-	tgt_husk(&husk, &host);
-	if (ref_init(&ref))
-		return -1;
-	if (tgt_startup(&husk, TPM_SU_CLEAR) || tgt_startup(&ref, TPM_SU_CLEAR))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	ref_fini(&ref);
-	return 0;
+	return fx_setup(0x5eed, 0);
 }
 
 /* ---- scenarios ---- */
 
-static void sc_define_errors(struct tgt *t, struct log *l)
+static void sc_define_errors(struct tgt *t, struct fx_log *l)
 {
 	uint8_t auth33[128], auth40[40];
 
@@ -434,7 +335,7 @@ static void sc_define_errors(struct tgt *t, struct log *l)
 static void test_define_errors(void **state)
 {
 	(void)state;
-	run_both(sc_define_errors);
+	fx_run_both(sc_define_errors);
 	/* PIN indexes are not implemented (libtpms has them). */
 	assert_int_equal(tgt_nv_define(&husk, OWNER, "", NULL, IDX(20), TPM_ALG_SHA256,
 				       ORW | TPMA_NV_NO_DA | NT(TPM_NT_PIN_FAIL), NULL, 0, 8),
@@ -479,7 +380,7 @@ static void test_define_limits(void **state)
 	assert_true(tpm_nv_dirty(tp));
 }
 
-static void sc_write_read(struct tgt *t, struct log *l)
+static void sc_write_read(struct tgt *t, struct fx_log *l)
 {
 	static uint8_t big[1025];
 	uint8_t buf[16];
@@ -551,17 +452,17 @@ static void sc_write_read(struct tgt *t, struct log *l)
 
 	/* parameter errors */
 	{
-		struct tcb b;
+		struct cmd b;
 
-		tcb_init(&b, TPM_CC_NV_Write);
-		tcb_handle(&b, OWNER);
-		tcb_handle(&b, IDX(1));
-		tcb_pw(&b, "");
-		tcb_2b(&b, "ab", 2);
-		X(TPM_RC_INSUFFICIENT | P2, tcb_send(&b, t));
-		tcb_u16(&b, 0);
-		tcb_u8(&b, 0);
-		X(TPM_RC_SIZE, tcb_send(&b, t));
+		cmd_init(&b, TPM_CC_NV_Write);
+		cmd_handle(&b, OWNER);
+		cmd_handle(&b, IDX(1));
+		cmd_pw(&b, "");
+		tb_2b(&b.p, "ab", 2);
+		X(TPM_RC_INSUFFICIENT | P2, cmd_send(&b, t));
+		tb_u16(&b.p, 0);
+		tb_u8(&b.p, 0);
+		X(TPM_RC_SIZE, cmd_send(&b, t));
 	}
 	X(TPM_RC_HANDLE | H2, tgt_nv_write(t, OWNER, IDX(50), "", "a", 1, 0));
 	X(TPM_RC_HANDLE | H1, tgt_nv_write(t, IDX(50), IDX(1), "", "a", 1, 0));
@@ -577,34 +478,34 @@ static void test_write_read(void **state)
 	uint8_t v[16];
 
 	(void)state;
-	run_both(sc_write_read);
+	fx_run_both(sc_write_read);
 	assert_int_equal(tgt_nv_read(&husk, OWNER, IDX(1), "", v, 16, 0), 0);
 	assert_memory_equal(v, "abcdefghijklmnop", 16);
 	assert_int_equal(tgt_nv_read(&husk, OWNER, IDX(5), "", v, 8, 0), 0);
 	assert_memory_equal(v, "12345678", 8);
 }
 
-static void sc_policy_auth(struct tgt *t, struct log *l)
+static void sc_policy_auth(struct tgt *t, struct fx_log *l)
 {
 	static const uint8_t zero[32];
-	struct tcb b;
+	struct cmd b;
 
 	/* authPolicy of an empty policy session: 32 zero bytes */
 	X(0, tgt_nv_define(t, OWNER, "", "secret", IDX(1), TPM_ALG_SHA256,
 			   TPMA_NV_POLICYWRITE | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA, zero, 32, 8));
-	tcb_init(&b, TPM_CC_NV_Write);
-	tcb_handle(&b, IDX(1));
-	tcb_handle(&b, IDX(1));
-	tcb_2b(&b, "policy!!", 8);
-	tcb_u16(&b, 0);
+	cmd_init(&b, TPM_CC_NV_Write);
+	cmd_handle(&b, IDX(1));
+	cmd_handle(&b, IDX(1));
+	tb_2b(&b.p, "policy!!", 8);
+	tb_u16(&b.p, 0);
 	X(0, with_policy(t, &b, NULL));
 	XO(0, read_nv(t, IDX(1), IDX(1), "secret", 8, 0));
 	/* reading with policy needs POLICYREAD */
-	tcb_init(&b, TPM_CC_NV_Read);
-	tcb_handle(&b, IDX(1));
-	tcb_handle(&b, IDX(1));
-	tcb_u16(&b, 8);
-	tcb_u16(&b, 0);
+	cmd_init(&b, TPM_CC_NV_Read);
+	cmd_handle(&b, IDX(1));
+	cmd_handle(&b, IDX(1));
+	tb_u16(&b.p, 8);
+	tb_u16(&b.p, 0);
 	X(TPM_RC_AUTH_UNAVAILABLE, with_policy(t, &b, NULL));
 	/* writing with the authValue needs AUTHWRITE */
 	X(TPM_RC_AUTH_UNAVAILABLE, tgt_nv_write(t, IDX(1), IDX(1), "secret", "a", 1, 0));
@@ -613,10 +514,10 @@ static void sc_policy_auth(struct tgt *t, struct log *l)
 static void test_policy_auth(void **state)
 {
 	(void)state;
-	run_both(sc_policy_auth);
+	fx_run_both(sc_policy_auth);
 }
 
-static void sc_counter(struct tgt *t, struct log *l)
+static void sc_counter(struct tgt *t, struct fx_log *l)
 {
 	X(0, define(t, OWNER, IDX(1), ORW | NT(TPM_NT_COUNTER), 8));
 	X(TPM_RC_NV_UNINITIALIZED, read_nv(t, OWNER, IDX(1), "", 8, 0));
@@ -647,17 +548,17 @@ static void sc_counter(struct tgt *t, struct log *l)
 	X(TPM_RC_NV_LOCKED, increment(t, OWNER, IDX(5), ""));
 	X(TPM_RC_NV_AUTHORIZATION, increment(t, PLATFORM, IDX(3), ""));
 	/* counters survive every kind of Startup */
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	XO(0, read_nv(t, OWNER, IDX(3), "", 8, 0));
-	X(0, reboot(t, -1, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, -1, TPM_SU_CLEAR));
 	XO(0, read_nv(t, OWNER, IDX(3), "", 8, 0));
 	/* orderly counters jump past their low bits after a power loss */
 	X(0, define(t, OWNER, IDX(6), ORW | NT(TPM_NT_COUNTER) | TPMA_NV_ORDERLY, 8));
 	X(0, increment(t, OWNER, IDX(6), ""));
 	XO(0, read_nv(t, OWNER, IDX(6), "", 8, 0));
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_STATE));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_STATE));
 	XO(0, read_nv(t, OWNER, IDX(6), "", 8, 0));
-	X(0, reboot(t, -1, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, -1, TPM_SU_CLEAR));
 	XO(0, read_nv(t, OWNER, IDX(6), "", 8, 0));
 	X(0, increment(t, OWNER, IDX(6), ""));
 	XO(0, read_nv(t, OWNER, IDX(6), "", 8, 0));
@@ -673,7 +574,7 @@ static void sc_counter(struct tgt *t, struct log *l)
 static void test_counter(void **state)
 {
 	(void)state;
-	run_both(sc_counter);
+	fx_run_both(sc_counter);
 	/* 1, 2, 3; the second counter 1; after deleting 3: 4, and 4 again
 	 * for the next (unwritten deleted counters leave the maximum alone);
 	 * the orderly counter went 4, 0xff, 0x100; Clear deleted them all. */
@@ -697,7 +598,7 @@ static void counter_values(void **state)
 	assert_int_equal(read_u64(&husk, OWNER, IDX(3)), 4);
 }
 
-static void sc_bits(struct tgt *t, struct log *l)
+static void sc_bits(struct tgt *t, struct fx_log *l)
 {
 	X(0, define(t, OWNER, IDX(1), ORW | NT(TPM_NT_BITS), 8));
 	X(TPM_RC_NV_UNINITIALIZED, read_nv(t, OWNER, IDX(1), "", 8, 0));
@@ -711,31 +612,31 @@ static void sc_bits(struct tgt *t, struct log *l)
 	/* CLEAR_STCLEAR: unwritten again after Startup(CLEAR), starts from 0 */
 	X(0, define(t, OWNER, IDX(2), ORW | NT(TPM_NT_BITS) | TPMA_NV_CLEAR_STCLEAR, 8));
 	X(0, set_bits(t, OWNER, IDX(2), 0xf0));
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	X(TPM_RC_NV_UNINITIALIZED, read_nv(t, OWNER, IDX(2), "", 8, 0));
 	X(0, set_bits(t, OWNER, IDX(2), 0x0f));
 	XO(0, read_nv(t, OWNER, IDX(2), "", 8, 0));
 	{
-		struct tcb b;
+		struct cmd b;
 
-		tcb_init(&b, TPM_CC_NV_SetBits);
-		tcb_handle(&b, OWNER);
-		tcb_handle(&b, IDX(1));
-		tcb_pw(&b, "");
-		tcb_u32(&b, 1);
-		X(TPM_RC_INSUFFICIENT | P1, tcb_send(&b, t));
+		cmd_init(&b, TPM_CC_NV_SetBits);
+		cmd_handle(&b, OWNER);
+		cmd_handle(&b, IDX(1));
+		cmd_pw(&b, "");
+		tb_u32(&b.p, 1);
+		X(TPM_RC_INSUFFICIENT | P1, cmd_send(&b, t));
 	}
 }
 
 static void test_bits(void **state)
 {
 	(void)state;
-	run_both(sc_bits);
+	fx_run_both(sc_bits);
 	assert_int_equal(read_u64(&husk, OWNER, IDX(1)), 0x8000000000000101ull);
 	assert_int_equal(read_u64(&husk, OWNER, IDX(2)), 0x0f);
 }
 
-static void sc_extend(struct tgt *t, struct log *l)
+static void sc_extend(struct tgt *t, struct fx_log *l)
 {
 	static uint8_t big[1024];
 
@@ -758,7 +659,7 @@ static void sc_extend(struct tgt *t, struct log *l)
 	/* CLEAR_STCLEAR: the chain starts again from zero */
 	X(0, define(t, OWNER, IDX(4), ORW | NT(TPM_NT_EXTEND) | TPMA_NV_CLEAR_STCLEAR, 32));
 	X(0, extend(t, OWNER, IDX(4), "x", 1));
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
 	X(TPM_RC_NV_UNINITIALIZED, read_nv(t, OWNER, IDX(4), "", 32, 0));
 	X(0, extend(t, OWNER, IDX(4), "abc", 3));
 	XO(0, read_nv(t, OWNER, IDX(4), "", 32, 0));
@@ -778,7 +679,7 @@ static void test_extend(void **state)
 	uint8_t v[48], want[48];
 
 	(void)state;
-	run_both(sc_extend);
+	fx_run_both(sc_extend);
 	/* the same chains computed here */
 	memset(want, 0, sizeof(want));
 	chain(TPM_ALG_SHA256, want, "abc", 3);
@@ -801,7 +702,7 @@ static void test_extend(void **state)
 	assert_memory_equal(v, want, 48);
 }
 
-static void sc_locks(struct tgt *t, struct log *l)
+static void sc_locks(struct tgt *t, struct fx_log *l)
 {
 	/* WRITE_STCLEAR: locked until Startup(CLEAR) */
 	X(0, define(t, OWNER, IDX(1), ORW | TPMA_NV_WRITE_STCLEAR, 8));
@@ -839,13 +740,13 @@ static void sc_locks(struct tgt *t, struct log *l)
 	X(0, tgt_nv_write(t, OWNER, IDX(3), "", "a", 1, 0));
 	X(TPM_RC_VALUE | H1, global_lock(t, TPM_RH_ENDORSEMENT));
 	/* resume keeps every lock */
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_STATE));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_STATE));
 	XO(0, read_public(t, IDX(1)));
 	XO(0, read_public(t, IDX(3)));
 	XO(0, read_public(t, IDX(4)));
 	/* restart and reset clear the STCLEAR locks and the global lock, but
 	 * not the lock of a written WRITEDEFINE index */
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
 	XO(0, read_public(t, IDX(1)));
 	XO(0, read_public(t, IDX(2)));
 	XO(0, read_public(t, IDX(3)));
@@ -855,7 +756,7 @@ static void sc_locks(struct tgt *t, struct log *l)
 	X(0, tgt_nv_write(t, OWNER, IDX(4), "", "a", 1, 0));
 	X(0, tgt_nv_write(t, OWNER, IDX(5), "", "a", 1, 0)); /* it was never written */
 	XO(0, read_nv(t, OWNER, IDX(3), "", 8, 0));
-	X(0, reboot(t, -1, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, -1, TPM_SU_CLEAR));
 	XO(0, read_public(t, IDX(2)));
 }
 
@@ -864,14 +765,14 @@ static void test_locks(void **state)
 	uint32_t a;
 
 	(void)state;
-	run_both(sc_locks);
+	fx_run_both(sc_locks);
 	a = attrs_of(&husk, IDX(2));
 	assert_true(a & TPMA_NV_WRITELOCKED);
 	a = attrs_of(&husk, IDX(1));
 	assert_false(a & TPMA_NV_WRITELOCKED);
 }
 
-static void sc_startup(struct tgt *t, struct log *l)
+static void sc_startup(struct tgt *t, struct fx_log *l)
 {
 	X(0, define(t, OWNER, IDX(1), ORW | TPMA_NV_ORDERLY, 8));
 	X(0, define(t, OWNER, IDX(2), ORW | TPMA_NV_CLEAR_STCLEAR, 8));
@@ -881,16 +782,16 @@ static void sc_startup(struct tgt *t, struct log *l)
 		X(0, tgt_nv_write(t, OWNER, IDX(i), "", "12345678", 8, 0));
 	X(0, set_bits(t, OWNER, IDX(4), 3));
 	/* resume: all stay written */
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_STATE));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_STATE));
 	for (uint32_t i = 1; i <= 4; i++)
 		XO(0, read_public(t, IDX(i)));
 	/* restart: CLEAR_STCLEAR indexes lose their data */
-	X(0, reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_STATE, TPM_SU_CLEAR));
 	for (uint32_t i = 1; i <= 4; i++)
 		XO(0, read_public(t, IDX(i)));
 	X(0, tgt_nv_write(t, OWNER, IDX(2), "", "12345678", 8, 0));
 	/* reset: so do orderly ones */
-	X(0, reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
+	X(0, tgt_reboot(t, TPM_SU_CLEAR, TPM_SU_CLEAR));
 	for (uint32_t i = 1; i <= 4; i++)
 		XO(0, read_public(t, IDX(i)));
 	X(TPM_RC_NV_UNINITIALIZED, read_nv(t, OWNER, IDX(1), "", 8, 0));
@@ -900,16 +801,16 @@ static void sc_startup(struct tgt *t, struct log *l)
 static void test_startup(void **state)
 {
 	(void)state;
-	run_both(sc_startup);
+	fx_run_both(sc_startup);
 	assert_false(attrs_of(&husk, IDX(1)) & TPMA_NV_WRITTEN);
 	assert_false(attrs_of(&husk, IDX(2)) & TPMA_NV_WRITTEN);
 	assert_true(attrs_of(&husk, IDX(3)) & TPMA_NV_WRITTEN);
 }
 
-static void sc_undefine(struct tgt *t, struct log *l)
+static void sc_undefine(struct tgt *t, struct fx_log *l)
 {
 	static const uint8_t zero[32];
-	struct tcb b;
+	struct cmd b;
 
 	X(0, define(t, OWNER, IDX(1), ORW, 8));
 	X(0, define(t, PLATFORM, IDX(2), PRW, 8));
@@ -923,12 +824,12 @@ static void sc_undefine(struct tgt *t, struct log *l)
 	X(TPM_RC_ATTRIBUTES | H2, undefine(t, PLATFORM, IDX(4)));
 	X(TPM_RC_VALUE | H1, undefine(t, TPM_RH_LOCKOUT, IDX(4)));
 	/* NV_UndefineSpaceSpecial: the ADMIN role needs a policy session */
-	tcb_init(&b, TPM_CC_NV_UndefineSpaceSpecial);
-	tcb_handle(&b, IDX(4));
-	tcb_handle(&b, PLATFORM);
-	tcb_pw(&b, "");
-	tcb_pw(&b, "");
-	X(TPM_RC_AUTH_TYPE, tcb_send(&b, t));
+	cmd_init(&b, TPM_CC_NV_UndefineSpaceSpecial);
+	cmd_handle(&b, IDX(4));
+	cmd_handle(&b, PLATFORM);
+	cmd_pw(&b, "");
+	cmd_pw(&b, "");
+	X(TPM_RC_AUTH_TYPE, cmd_send(&b, t));
 	XO(0, read_public(t, IDX(4)));
 	X(TPM_RC_ATTRIBUTES | H2, undefine(t, OWNER, IDX(4)));
 }
@@ -936,14 +837,14 @@ static void sc_undefine(struct tgt *t, struct log *l)
 static void test_undefine(void **state)
 {
 	(void)state;
-	run_both(sc_undefine);
+	fx_run_both(sc_undefine);
 }
 
 /* NV_UndefineSpaceSpecial with a policy session for the index (first)
  * and platformAuth. */
 static uint32_t undefine_special(struct tgt *t, uint32_t index)
 {
-	struct tcb b;
+	struct cmd b;
 	uint32_t sh, rc;
 	uint8_t nonce[64];
 	uint16_t nlen;
@@ -951,18 +852,18 @@ static uint32_t undefine_special(struct tgt *t, uint32_t index)
 	rc = tgt_policy_session(t, &sh, nonce, &nlen);
 	if (rc)
 		return rc;
-	tcb_init(&b, TPM_CC_PolicyCommandCode);
-	tcb_handle(&b, sh);
-	tcb_u32(&b, TPM_CC_NV_UndefineSpaceSpecial);
-	rc = tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_PolicyCommandCode);
+	cmd_handle(&b, sh);
+	tb_u32(&b.p, TPM_CC_NV_UndefineSpaceSpecial);
+	rc = cmd_send(&b, t);
 	if (rc)
 		return rc;
-	tcb_init(&b, TPM_CC_NV_UndefineSpaceSpecial);
-	tcb_handle(&b, index);
-	tcb_handle(&b, PLATFORM);
-	tcb_policy(&b, sh, nonce, nlen, NULL);
-	tcb_pw(&b, "");
-	return tcb_send(&b, t);
+	cmd_init(&b, TPM_CC_NV_UndefineSpaceSpecial);
+	cmd_handle(&b, index);
+	cmd_handle(&b, PLATFORM);
+	cmd_policy(&b, sh, nonce, nlen, NULL);
+	cmd_pw(&b, "");
+	return cmd_send(&b, t);
 }
 
 /* The ADMIN role through a policy needs PolicyCommandCode in the policy. */
@@ -985,7 +886,7 @@ static void test_change_auth(void **state)
 {
 	uint8_t policy[32];
 	uint8_t long_auth[33];
-	struct tcb b;
+	struct cmd b;
 
 	(void)state;
 	memset(long_auth, 0x33, sizeof(long_auth));
@@ -993,18 +894,18 @@ static void test_change_auth(void **state)
 	assert_int_equal(tgt_nv_define(&husk, OWNER, "", "old", IDX(1), TPM_ALG_SHA256,
 				       ORW | ARW | TPMA_NV_NO_DA, policy, 32, 8), 0);
 	/* the authValue cannot authorize the ADMIN role */
-	tcb_init(&b, TPM_CC_NV_ChangeAuth);
-	tcb_handle(&b, IDX(1));
-	tcb_pw(&b, "old");
-	tcb_2b(&b, "new", 3);
-	assert_int_equal(tcb_send(&b, &husk), TPM_RC_AUTH_TYPE);
-	tcb_init(&b, TPM_CC_NV_ChangeAuth);
-	tcb_handle(&b, IDX(1));
-	tcb_2b(&b, long_auth, sizeof(long_auth));
+	cmd_init(&b, TPM_CC_NV_ChangeAuth);
+	cmd_handle(&b, IDX(1));
+	cmd_pw(&b, "old");
+	tb_2b(&b.p, "new", 3);
+	assert_int_equal(cmd_send(&b, &husk), TPM_RC_AUTH_TYPE);
+	cmd_init(&b, TPM_CC_NV_ChangeAuth);
+	cmd_handle(&b, IDX(1));
+	tb_2b(&b.p, long_auth, sizeof(long_auth));
 	assert_int_equal(with_cc_policy(&husk, &b, TPM_CC_NV_ChangeAuth), TPM_RC_SIZE | P1);
-	tcb_init(&b, TPM_CC_NV_ChangeAuth);
-	tcb_handle(&b, IDX(1));
-	tcb_2b(&b, "new\0\0", 5);
+	cmd_init(&b, TPM_CC_NV_ChangeAuth);
+	cmd_handle(&b, IDX(1));
+	tb_2b(&b.p, "new\0\0", 5);
 	assert_int_equal(with_cc_policy(&husk, &b, TPM_CC_NV_ChangeAuth), 0);
 	assert_int_equal(tgt_nv_write(&husk, IDX(1), IDX(1), "old", "a", 1, 0),
 			 TPM_RC_BAD_AUTH | TPM_RC_S | TPM_RC_1);
@@ -1087,22 +988,22 @@ static void test_insane_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_define_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_define_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
-		cmocka_unit_test_setup_teardown(counter_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extend, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_startup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undefine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undefine_special, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_change_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clear_removes_owner_indexes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_insane_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_define_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_define_limits, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_write_read, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_auth, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_counter, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(counter_values, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bits, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_extend, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_locks, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_startup, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_undefine, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_undefine_special, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_change_auth, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clear_removes_owner_indexes, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_name, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_insane_index, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_nv", tests, NULL, NULL);
 }

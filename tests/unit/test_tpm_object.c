@@ -12,13 +12,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
+#include "../common/tpm_fixture.h"
 #include "husk/err.h"
 #include "mbedtls/md.h"
 #include "tpm/tpm_keys.h"
-
-static struct tpm_host host;
-static struct tpm_ref ref;
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define RC_H(rc, n) ((rc) | TPM_RC_H | ((uint32_t)(n) << 8))
@@ -42,17 +39,7 @@ static struct tpm_ref ref;
 static int setup(void **state)
 {
 	(void)state;
-	if (tpm_host_init(&host, 0x6f626a656374ull) || tpm_host_startup(&host, TPM_SU_CLEAR))
-		return -1;
-	return tpm_ref_init();
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
+	return fx_setup(0x6f626a656374ull, 0);
 }
 
 /* ---- commands ---- */
@@ -63,7 +50,7 @@ static size_t build(uint8_t *cmd, uint32_t cc, const uint32_t *handles, unsigned
 {
 	const char *pws[3] = { pw, pw, pw };
 
-	return tpm_diff_build(cmd, TPM_BUFFER_MAX, cc, handles, nh, pws, npw, p ? p->b : NULL, p ? p->n : 0);
+	return fx_build(cmd, cc, handles, nh, pws, npw, p);
 }
 
 static uint32_t hcall(uint32_t cc, const uint32_t *handles, unsigned nh, unsigned npw, const char *pw,
@@ -81,7 +68,7 @@ static uint32_t rcall(uint32_t cc, const uint32_t *handles, unsigned nh, unsigne
 	uint8_t cmd[TPM_BUFFER_MAX];
 	size_t n = build(cmd, cc, handles, nh, npw, pw, p);
 
-	return tpm_ref_cmd(&ref, cmd, n);
+	return tgt_send(&ref, cmd, n);
 }
 
 /* The same command on both TPMs; both must answer rc. */
@@ -168,13 +155,11 @@ static void tb_public(struct tb *p, const struct tpm_public *pub)
 static void create_params(struct tb *p, const struct tpm_public *pub, const char *auth, const void *data,
 			  size_t dlen, bool creation)
 {
-	size_t at;
-
 	tb_reset(p);
-	at = tb_begin(p);
+	tb_begin(p);
 	tb_2b(p, auth, strlen(auth));
 	tb_2b(p, data, dlen);
-	tb_end(p, at);
+	tb_end(p);
 	tb_public(p, pub);
 	if (creation) {
 		tb_2b(p, "", 0);
@@ -187,7 +172,7 @@ static void create_params(struct tb *p, const struct tpm_public *pub, const char
 static struct tpm_r rsp_reader(bool has_handle)
 {
 	struct tpm_r r;
-	size_t at = tpm_diff_params_at(host.rsp, has_handle);
+	size_t at = rsp_params_at(host.rsp, has_handle);
 
 	tpm_r_init(&r, host.rsp + at, host.rsp_len - at);
 	return r;
@@ -204,7 +189,7 @@ static uint32_t create_primary(uint32_t hier, const struct tpm_public *tmpl, con
 
 	create_params(&p, tmpl, auth, NULL, 0, true);
 	assert_int_equal(hcall(TPM_CC_CreatePrimary, &hier, 1, 1, "", &p), TPM_RC_SUCCESS);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	r = rsp_reader(true);
 	assert_int_equal(tpm_r_2b_public(&r, out, false), 0);
 	{
@@ -255,7 +240,7 @@ static uint32_t load_rc(uint32_t parent, const struct tb *priv, const struct tpm
 static uint32_t load(uint32_t parent, const struct tb *priv, const struct tpm_public *pub)
 {
 	assert_int_equal(load_rc(parent, priv, pub), TPM_RC_SUCCESS);
-	return rd32(host.rsp + 10);
+	return tpm_be32(host.rsp + 10);
 }
 
 static void read_public(uint32_t h, struct tpm_public *pub, struct tpm2b_name *name, struct tpm2b_name *qn)
@@ -275,7 +260,7 @@ static void sha256(const void *a, size_t alen, const void *b, size_t blen, uint8
 	mbedtls_md_context_t md;
 
 	mbedtls_md_init(&md);
-	assert_int_equal(mbedtls_md_setup(&md, tpm_diff_md(TPM_ALG_SHA256), 0), 0);
+	assert_int_equal(mbedtls_md_setup(&md, fx_md(TPM_ALG_SHA256), 0), 0);
 	mbedtls_md_starts(&md);
 	mbedtls_md_update(&md, a, alen);
 	mbedtls_md_update(&md, b, blen);
@@ -293,7 +278,7 @@ static void expect_name(const struct tpm_public *pub, const struct tpm2b_name *n
 	tpm_w_public(&w, pub);
 	sha256(buf, w.pos, NULL, 0, d);
 	assert_int_equal(name->size, 34);
-	assert_int_equal(rd16(name->b), TPM_ALG_SHA256);
+	assert_int_equal(tpm_be16(name->b), TPM_ALG_SHA256);
 	assert_memory_equal(name->b + 2, d, 32);
 }
 
@@ -420,11 +405,11 @@ static void test_primary_rsa(void **state)
 	tb_u32(&p, TPM_RH_NULL);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, TPM_RC_SUCCESS);
 	{
-		size_t at = tpm_diff_params_at(ref.rsp, true);
+		size_t at = rsp_params_at(ref.rsp, true);
 
-		assert_int_equal(rd16(ref.rsp + at), 34);
+		assert_int_equal(tpm_be16(ref.rsp + at), 34);
 		assert_memory_equal(ref.rsp + at + 2, na.b, 34);
-		at = tpm_diff_params_at(host.rsp, true);
+		at = rsp_params_at(host.rsp, true);
 		assert_memory_equal(host.rsp + at + 2, na.b, 34);
 	}
 	flush_both(TPM_HR_TRANSIENT);
@@ -455,7 +440,7 @@ static void ref_verify(const struct tpm_public *pub, const uint8_t *digest, uint
 	tb_public(&p, pub);
 	tb_u32(&p, TPM_RH_NULL);
 	assert_int_equal(rcall(TPM_CC_LoadExternal, NULL, 0, 0, "", &p), TPM_RC_SUCCESS);
-	h = rd32(ref.rsp + 10);
+	h = tpm_be32(ref.rsp + 10);
 	tb_reset(&p);
 	tb_2b(&p, digest, len);
 	tpm_w_init(&w, p.b + p.n, sizeof(p.b) - p.n);
@@ -491,7 +476,7 @@ static void sign_round_trip(uint32_t h, uint16_t scheme, uint16_t hash)
 	tb_public(&p, &o->pub);
 	tb_u32(&p, TPM_RH_NULL);
 	assert_int_equal(hcall(TPM_CC_LoadExternal, NULL, 0, 0, "", &p), 0);
-	ph = rd32(host.rsp + 10);
+	ph = tpm_be32(host.rsp + 10);
 	pubonly = obj(ph);
 	o = obj(h);
 	assert_int_equal(tpm_key_verify(host.tpm, pubonly, digest, len, &sig), 0);
@@ -716,7 +701,7 @@ static void test_tampered_private(void **state)
 		tmpl_ecc(&tmpl, A_STORAGE, TPM_ALG_NULL, 0);
 		create_params(&p, &tmpl, "", NULL, 0, true);
 		assert_int_equal(rcall(TPM_CC_CreatePrimary, &hier, 1, 1, "", &p), 0);
-		rp = rd32(ref.rsp + 10);
+		rp = tpm_be32(ref.rsp + 10);
 		tmpl_ecc(&tmpl, A_SIGNING, TPM_ALG_ECDSA, TPM_ALG_SHA256);
 		create_params(&p, &tmpl, "", NULL, 0, true);
 		assert_int_equal(rcall(TPM_CC_Create, &rp, 1, 1, "", &p), 0);
@@ -749,7 +734,7 @@ static void primary_both(const struct tpm_public *tmpl, const char *auth, const 
 	create_params(&p, tmpl, auth, data, dlen, true);
 	both(TPM_CC_CreatePrimary, &hier, 1, 1, &p, rc);
 	if (rc == TPM_RC_SUCCESS)
-		flush_both(rd32(host.rsp + 10));
+		flush_both(tpm_be32(host.rsp + 10));
 }
 
 static void test_template_errors(void **state)
@@ -860,8 +845,8 @@ static void test_create_errors(void **state)
 	tmpl_ecc(&t, A_STORAGE, TPM_ALG_NULL, 0);
 	create_params(&p, &t, "", NULL, 0, true);
 	both(TPM_CC_CreatePrimary, &hier, 1, 1, &p, 0);
-	parent = rd32(host.rsp + 10);
-	assert_int_equal(rd32(ref.rsp + 10), parent);
+	parent = tpm_be32(host.rsp + 10);
+	assert_int_equal(tpm_be32(ref.rsp + 10), parent);
 	/* libtpms qualifies names the same way: QN = H(owner || Name). */
 	{
 		struct tpm2b_name owner_qn = { 4, { 0x40, 0, 0, 1 } }, rn, rqn;
@@ -903,7 +888,7 @@ static void test_create_errors(void **state)
 	tmpl_ecc(&t, A_SIGNING, TPM_ALG_ECDSA, TPM_ALG_SHA256);
 	create_params(&p, &t, "", NULL, 0, true);
 	both(TPM_CC_CreatePrimary, &hier, 1, 1, &p, 0);
-	sign = rd32(host.rsp + 10);
+	sign = tpm_be32(host.rsp + 10);
 	both(TPM_CC_Create, &sign, 1, 1, &p, RC_H(TPM_RC_TYPE, 1));
 	create_params(&p, &t, "", NULL, 0, false);
 	both(TPM_CC_CreateLoaded, &sign, 1, 1, &p, RC_H(TPM_RC_TYPE, 1));
@@ -930,19 +915,19 @@ static void test_create_errors(void **state)
 	tb_u8(&p, 0);
 	both(TPM_CC_CreatePrimary, &hier, 1, 1, &p, 0);
 	{
-		size_t ha = tpm_diff_params_at(host.rsp, true), ra = tpm_diff_params_at(ref.rsp, true);
-		size_t hc = ha + 2 + rd16(host.rsp + ha), rcd = ra + 2 + rd16(ref.rsp + ra);
-		uint16_t len = rd16(host.rsp + hc);
+		size_t ha = rsp_params_at(host.rsp, true), ra = rsp_params_at(ref.rsp, true);
+		size_t hc = ha + 2 + tpm_be16(host.rsp + ha), rcd = ra + 2 + tpm_be16(ref.rsp + ra);
+		uint16_t len = tpm_be16(host.rsp + hc);
 		uint8_t d[32];
 
 		/* Same PCR values (all zero), same locality, same parent:
 		 * the same creation data and creation hash. */
-		assert_int_equal(len, rd16(ref.rsp + rcd));
+		assert_int_equal(len, tpm_be16(ref.rsp + rcd));
 		assert_memory_equal(host.rsp + hc, ref.rsp + rcd, 2u + len + 2 + 32);
 		sha256(host.rsp + hc + 2, len, NULL, 0, d);
 		assert_memory_equal(host.rsp + hc + 2 + len + 2, d, 32);
 	}
-	flush_both(rd32(host.rsp + 10));
+	flush_both(tpm_be32(host.rsp + 10));
 }
 
 static void test_create_loaded(void **state)
@@ -962,7 +947,7 @@ static void test_create_loaded(void **state)
 	hflush(h);
 	create_params(&p, &t, "", NULL, 0, false);
 	assert_int_equal(hcall(TPM_CC_CreateLoaded, &hier, 1, 1, "", &p), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	r = rsp_reader(true);
 	assert_int_equal(tpm_r_u16(&r, &n), 0);
 	assert_int_equal(n, 0);
@@ -977,7 +962,7 @@ static void test_create_loaded(void **state)
 	parent = ecc_storage_primary();
 	create_params(&p, &t, "", NULL, 0, false);
 	assert_int_equal(hcall(TPM_CC_CreateLoaded, &parent, 1, 1, "", &p), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	r = rsp_reader(true);
 	assert_int_equal(tpm_r_u16(&r, &n), 0);
 	assert_int_equal(tpm_r_view(&r, &v, n), 0);
@@ -1013,7 +998,7 @@ static void test_load_external(void **state)
 
 	(void)state;
 	/* Public only, private too: the same Name on both TPMs. */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
 	assert_memory_equal(host.rsp + 14, ref.rsp + 14, 36);
 	/* ReadPublic: public area, Name and qualified name, byte for byte */
@@ -1026,11 +1011,11 @@ static void test_load_external(void **state)
 	}
 	flush_both(TPM_HR_TRANSIENT);
 	/* Without a nameAlg there is no Name. */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 	p.b[6] = 0;
 	p.b[7] = TPM_ALG_NULL; /* nameAlg */
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
-	assert_int_equal(rd16(host.rsp + 14), 0);
+	assert_int_equal(tpm_be16(host.rsp + 14), 0);
 	{
 		uint32_t h = TPM_HR_TRANSIENT;
 
@@ -1039,36 +1024,36 @@ static void test_load_external(void **state)
 		assert_memory_equal(host.rsp, ref.rsp, host.rsp_len);
 	}
 	flush_both(TPM_HR_TRANSIENT);
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+	fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
 	assert_memory_equal(host.rsp + 14, ref.rsp + 14, 36);
 	sign_round_trip(TPM_HR_TRANSIENT, TPM_ALG_NULL, TPM_ALG_SHA256);
 	flush_both(TPM_HR_TRANSIENT);
 
 	/* A private key outside the NULL hierarchy */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
+	fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_HIERARCHY, 3));
 	/* ... or that claims to be the TPM's */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs | A_FIXEDTPM | A_FIXEDPAR, TPM_ALG_ECDSA,
+	fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs | A_FIXEDTPM | A_FIXEDPAR, TPM_ALG_ECDSA,
 		     TPM_ALG_SHA256, TPM_RH_NULL);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_ATTRIBUTES, 2));
 	/* Not a hierarchy */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_LOCKOUT);
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_LOCKOUT);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_VALUE, 3));
 	/* A point that is not on the curve; a private key of another point */
 	memcpy(bad, y, 32);
 	bad[31] ^= 1;
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, x, bad, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, x, bad, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_ECC_POINT, 2));
 	memcpy(bad, d, 32);
 	bad[31] ^= 1;
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, bad, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+	fx_ecc(&p, TPM_ECC_NIST_P256, bad, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, TPM_RC_BINDING);
 	/* A short coordinate in a public-only key */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 31, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, x, y, 31, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, OWNER);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_KEY, 2));
 	/* Keyed hash: the unique field must bind the key */
-	tpm_diff_keyedhash(&p, "hmac key", 8, A_USER | A_SIGN, TPM_ALG_HMAC, TPM_ALG_SHA256, TPM_RH_NULL, true);
+	fx_keyedhash(&p, "hmac key", 8, A_USER | A_SIGN, TPM_ALG_HMAC, TPM_ALG_SHA256, TPM_RH_NULL, true);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
 	flush_both(TPM_HR_TRANSIENT);
 	p.b[42] ^= 1; /* a byte of the key */
@@ -1078,15 +1063,15 @@ static void test_load_external(void **state)
 		uint8_t n[128];
 
 		memset(n, 0xc5, sizeof(n));
-		tpm_diff_rsa(&p, n, 128, NULL, A_USER | A_SIGN, TPM_ALG_RSASSA, TPM_ALG_SHA256, OWNER);
+		fx_rsa(&p, n, 128, NULL, A_USER | A_SIGN, TPM_ALG_RSASSA, TPM_ALG_SHA256, OWNER);
 		both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
 		flush_both(TPM_HR_TRANSIENT);
 		n[0] = 0x45;
-		tpm_diff_rsa(&p, n, 128, NULL, A_USER | A_SIGN, TPM_ALG_RSASSA, TPM_ALG_SHA256, OWNER);
+		fx_rsa(&p, n, 128, NULL, A_USER | A_SIGN, TPM_ALG_RSASSA, TPM_ALG_SHA256, OWNER);
 		both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_KEY, 2));
 	}
 	/* A sensitive area of another type */
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+	fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 	p.b[3] = TPM_ALG_RSA;
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_TYPE, 1));
 	/* TPM2B_SENSITIVE and TPM2B_PUBLIC sizes that disagree with their
@@ -1094,12 +1079,12 @@ static void test_load_external(void **state)
 	{
 		uint16_t sz, at;
 
-		tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+		fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 		sz = (uint16_t)(p.b[0] << 8 | p.b[1]);
 		p.b[0] = (uint8_t)((sz - 1) >> 8);
 		p.b[1] = (uint8_t)(sz - 1);
 		both(TPM_CC_LoadExternal, NULL, 0, 0, &p, RC_P(TPM_RC_SIZE, 1));
-		tpm_diff_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
+		fx_ecc(&p, TPM_ECC_NIST_P256, d, x, y, 32, attrs, TPM_ALG_ECDSA, TPM_ALG_SHA256, TPM_RH_NULL);
 		at = (uint16_t)(2 + sz);
 		sz = (uint16_t)(p.b[at] << 8 | p.b[at + 1]);
 		p.b[at] = (uint8_t)((sz + 1) >> 8);
@@ -1120,7 +1105,7 @@ static void context_save(uint32_t h, struct saved *s)
 	size_t at;
 
 	assert_int_equal(hcall(TPM_CC_ContextSave, &h, 1, 0, "", NULL), 0);
-	at = tpm_diff_params_at(host.rsp, false);
+	at = rsp_params_at(host.rsp, false);
 	s->n = host.rsp_len - at;
 	memcpy(s->b, host.rsp + at, s->n);
 }
@@ -1146,17 +1131,17 @@ static void test_context_objects(void **state)
 	h = ecc_storage_primary();
 	read_public(h, &pub, &name, &qn);
 	context_save(h, &s);
-	assert_int_equal(rd32(s.b + 8), 0x80000000);
-	assert_int_equal(rd32(s.b + 12), OWNER);
+	assert_int_equal(tpm_be32(s.b + 8), 0x80000000);
+	assert_int_equal(tpm_be32(s.b + 12), OWNER);
 	hflush(h);
 	assert_int_equal(context_load(&s), 0);
-	h2 = rd32(host.rsp + 10);
+	h2 = tpm_be32(host.rsp + 10);
 	read_public(h2, &pub2, &name2, &qn2);
 	name_eq(&name, &name2);
 	name_eq(&qn, &qn2);
 	/* An object context may be loaded again (it is not a session). */
 	assert_int_equal(context_load(&s), 0);
-	hflush(rd32(host.rsp + 10));
+	hflush(tpm_be32(host.rsp + 10));
 	{
 		/* The restored key works as a parent. */
 		struct tb priv;
@@ -1202,15 +1187,15 @@ static void test_context_objects(void **state)
 	tmpl_ecc(&tmpl, A_STORAGE, TPM_ALG_NULL, 0);
 	create_params(&p, &tmpl, "", NULL, 0, true);
 	assert_int_equal(hcall(TPM_CC_CreatePrimary, &hier, 1, 1, "", &p), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	context_save(h, &t);
-	assert_int_equal(rd32(t.b + 12), TPM_RH_NULL);
+	assert_int_equal(tpm_be32(t.b + 12), TPM_RH_NULL);
 	assert_int_equal(tpm_power_off(host.tpm), 0);
 	assert_int_equal(tpm_power_on(host.tpm), 0);
 	assert_int_equal(tpm_host_startup(&host, TPM_SU_CLEAR), 0);
 	assert_int_equal(context_load(&t), RC_P(TPM_RC_INTEGRITY, 1));
 	assert_int_equal(context_load(&s), 0);
-	hflush(rd32(host.rsp + 10));
+	hflush(tpm_be32(host.rsp + 10));
 
 	/* FlushContext errors, on both TPMs */
 	tb_reset(&p);
@@ -1254,7 +1239,7 @@ static uint32_t start_session(void)
 	tb_u16(&p, TPM_ALG_NULL);
 	tb_u16(&p, TPM_ALG_SHA256);
 	assert_int_equal(hcall(TPM_CC_StartAuthSession, hh, 2, 0, "", &p), 0);
-	return rd32(host.rsp + 10);
+	return tpm_be32(host.rsp + 10);
 }
 
 static void test_context_sessions(void **state)
@@ -1272,8 +1257,8 @@ static void test_context_sessions(void **state)
 	memset(sess->policy_digest.b, 0x77, 32); /* state that must survive */
 	memcpy(digest, sess->policy_digest.b, 32);
 	context_save(h, &s1);
-	assert_int_equal(rd32(s1.b + 8), h);
-	assert_int_equal(rd32(s1.b + 12), TPM_RH_NULL);
+	assert_int_equal(tpm_be32(s1.b + 8), h);
+	assert_int_equal(tpm_be32(s1.b + 12), TPM_RH_NULL);
 	/* Saved: the handle stays taken, the session cannot be used or saved
 	 * again, and its state is gone from the slot. */
 	assert_int_equal(sess->state, TPM_SESSION_SAVED);
@@ -1285,7 +1270,7 @@ static void test_context_sessions(void **state)
 	hflush(h2);
 	/* Loaded back, with its state */
 	assert_int_equal(context_load(&s1), 0);
-	assert_int_equal(rd32(host.rsp + 10), h);
+	assert_int_equal(tpm_be32(host.rsp + 10), h);
 	assert_int_equal(sess->state, TPM_SESSION_LOADED);
 	assert_memory_equal(sess->policy_digest.b, digest, 32);
 	/* The same blob cannot be loaded twice, nor an older one. */
@@ -1352,26 +1337,26 @@ static void test_context_sequences(void **state)
 	tb_2b(&p, "", 0);
 	tb_u16(&p, TPM_ALG_SHA256);
 	assert_int_equal(hcall(TPM_CC_HashSequenceStart, NULL, 0, 0, "", &p), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	tb_reset(&p);
 	tb_2b(&p, "abc", 3);
 	assert_int_equal(hcall(TPM_CC_SequenceUpdate, &h, 1, 1, "", &p), 0);
 	context_save(h, &s);
-	assert_int_equal(rd32(s.b + 8), 0x80000001);
+	assert_int_equal(tpm_be32(s.b + 8), 0x80000001);
 	hflush(h);
 	assert_int_equal(context_load(&s), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	tb_reset(&p);
 	tb_2b(&p, "def", 3);
 	tb_u32(&p, TPM_RH_NULL);
 	assert_int_equal(hcall(TPM_CC_SequenceComplete, &h, 1, 1, "", &p), 0);
-	at = tpm_diff_params_at(host.rsp, false);
+	at = rsp_params_at(host.rsp, false);
 	sha256("abcdef", 6, NULL, 0, want);
-	assert_int_equal(rd16(host.rsp + at), 32);
+	assert_int_equal(tpm_be16(host.rsp + at), 32);
 	assert_memory_equal(host.rsp + at + 2, want, 32);
 	/* ReadPublic has nothing to say about a sequence. */
 	assert_int_equal(context_load(&s), 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	assert_int_equal(hcall(TPM_CC_ReadPublic, &h, 1, 0, "", NULL), TPM_RC_SEQUENCE);
 	hflush(h);
 
@@ -1387,7 +1372,7 @@ static void test_context_sequences(void **state)
 			tb_2b(&p, "", 0);
 			tb_u16(&p, TPM_ALG_NULL);
 			assert_int_equal(hcall(TPM_CC_HashSequenceStart, NULL, 0, 0, "", &p), 0);
-			h = rd32(host.rsp + 10);
+			h = tpm_be32(host.rsp + 10);
 			tb_reset(&p);
 			tb_2b(&p, "event data", 10);
 			assert_int_equal(hcall(TPM_CC_SequenceUpdate, &h, 1, 1, "", &p), 0);
@@ -1395,13 +1380,13 @@ static void test_context_sequences(void **state)
 				context_save(h, &s);
 				hflush(h);
 				assert_int_equal(context_load(&s), 0);
-				h = rd32(host.rsp + 10);
+				h = tpm_be32(host.rsp + 10);
 			}
 			hh[1] = h;
 			tb_reset(&p);
 			tb_2b(&p, "more", 4);
 			assert_int_equal(hcall(TPM_CC_EventSequenceComplete, hh, 2, 2, "", &p), 0);
-			at = tpm_diff_params_at(host.rsp, false);
+			at = rsp_params_at(host.rsp, false);
 			if (!pass) {
 				plain_len = host.rsp_len - at;
 				memcpy(plain, host.rsp + at, plain_len);
@@ -1421,25 +1406,25 @@ static void test_context_sequences(void **state)
 		tmpl_keyedhash(&t, A_SIGNING & ~A_SDO, TPM_ALG_HMAC, TPM_ALG_SHA256);
 		create_params(&p, &t, "", "k", 1, true);
 		assert_int_equal(hcall(TPM_CC_CreatePrimary, &hier, 1, 1, "", &p), 0);
-		key = rd32(host.rsp + 10);
+		key = tpm_be32(host.rsp + 10);
 		tb_reset(&p);
 		tb_2b(&p, "", 0);
 		tb_u16(&p, TPM_ALG_SHA256);
 		assert_int_equal(hcall(TPM_CC_HMAC_Start, &key, 1, 1, "", &p), 0);
-		h = rd32(host.rsp + 10);
+		h = tpm_be32(host.rsp + 10);
 		tb_reset(&p);
 		tb_2b(&p, "abc", 3);
 		assert_int_equal(hcall(TPM_CC_SequenceUpdate, &h, 1, 1, "", &p), 0);
 		context_save(h, &s);
 		hflush(h);
 		assert_int_equal(context_load(&s), 0);
-		h = rd32(host.rsp + 10);
+		h = tpm_be32(host.rsp + 10);
 		tb_reset(&p);
 		tb_2b(&p, "def", 3);
 		tb_u32(&p, TPM_RH_NULL);
 		assert_int_equal(hcall(TPM_CC_SequenceComplete, &h, 1, 1, "", &p), 0);
-		at = tpm_diff_params_at(host.rsp, false);
-		assert_int_equal(mbedtls_md_hmac(tpm_diff_md(TPM_ALG_SHA256), (const uint8_t *)"k", 1,
+		at = rsp_params_at(host.rsp, false);
+		assert_int_equal(mbedtls_md_hmac(fx_md(TPM_ALG_SHA256), (const uint8_t *)"k", 1,
 						 (const uint8_t *)"abcdef", 6, mac),
 				 0);
 		assert_memory_equal(host.rsp + at + 2, mac, 32);
@@ -1463,7 +1448,7 @@ static const uint8_t *xrsp(bool r)
 /* A TPM2B from the response at *at (advanced past it) into t. */
 static void xtake_2b(bool r, size_t *at, struct tb *t)
 {
-	uint16_t n = rd16(xrsp(r) + *at);
+	uint16_t n = tpm_be16(xrsp(r) + *at);
 
 	tb_reset(t);
 	tb_bytes(t, xrsp(r) + *at, 2u + n);
@@ -1482,7 +1467,7 @@ static uint32_t xcreate(bool r, uint32_t parent, const struct tpm_public *tmpl, 
 	rc = xcall(r, TPM_CC_Create, &parent, 1, 1, "", &p);
 	if (rc)
 		return rc;
-	at = tpm_diff_params_at(xrsp(r), false);
+	at = rsp_params_at(xrsp(r), false);
 	xtake_2b(r, &at, priv);
 	xtake_2b(r, &at, pub);
 	return rc;
@@ -1497,7 +1482,7 @@ static uint32_t xload(bool r, uint32_t parent, const struct tb *priv, const stru
 	tb_bytes(&p, priv->b, priv->n);
 	tb_bytes(&p, pub->b, pub->n);
 	rc = xcall(r, TPM_CC_Load, &parent, 1, 1, "", &p);
-	*h = rc ? 0 : rd32(xrsp(r) + 10);
+	*h = rc ? 0 : tpm_be32(xrsp(r) + 10);
 	return rc;
 }
 
@@ -1526,7 +1511,7 @@ static unsigned dual_flow(bool r, uint32_t *rc)
 	tmpl_ecc(&t, A_STORAGE, TPM_ALG_NULL, 0);
 	create_params(&p, &t, "", NULL, 0, true);
 	rc[n++] = xcall(r, TPM_CC_CreatePrimary, &hier, 1, 1, "", &p);
-	parent = rd32(xrsp(r) + 10);
+	parent = tpm_be32(xrsp(r) + 10);
 	tmpl_keyedhash(&t, A_SEALED, TPM_ALG_NULL, 0);
 	rc[n++] = xcreate(r, parent, &t, "pw", secret, sizeof(secret), &spriv, &spub);
 	tmpl_ecc(&t, A_SIGNING, TPM_ALG_ECDSA, TPM_ALG_SHA256);
@@ -1571,8 +1556,9 @@ static unsigned dual_flow(bool r, uint32_t *rc)
 
 	/* Unseal */
 	rc[n++] = xcall(r, TPM_CC_Unseal, &sealed, 1, 1, "pw", NULL);
-	at = tpm_diff_params_at(xrsp(r), false);
-	rc[n++] = rd16(xrsp(r) + at) == sizeof(secret) && !memcmp(xrsp(r) + at + 2, secret, sizeof(secret)) ? 0 : 1;
+	at = rsp_params_at(xrsp(r), false);
+	rc[n++] = tpm_be16(xrsp(r) + at) == sizeof(secret) &&
+				  !memcmp(xrsp(r) + at + 2, secret, sizeof(secret)) ? 0 : 1;
 	rc[n++] = xcall(r, TPM_CC_Unseal, &sealed, 1, 1, "bad", NULL);
 	rc[n++] = xcall(r, TPM_CC_Unseal, &parent, 1, 1, "", NULL);
 
@@ -1608,9 +1594,9 @@ static unsigned dual_flow(bool r, uint32_t *rc)
 		tb_u16(&p, TPM_ALG_NULL);
 		tb_u16(&p, TPM_ALG_SHA256);
 		rc[n++] = xcall(r, TPM_CC_StartAuthSession, sh, 2, 0, "", &p);
-		sess = rd32(xrsp(r) + 10);
+		sess = tpm_be32(xrsp(r) + 10);
 		rc[n++] = xcall(r, TPM_CC_ContextSave, &sess, 1, 0, "", NULL);
-		at = tpm_diff_params_at(xrsp(r), false);
+		at = rsp_params_at(xrsp(r), false);
 		tb_reset(&ctx);
 		tb_bytes(&ctx, xrsp(r) + at, 16);
 		at += 16;
@@ -1634,7 +1620,7 @@ static unsigned dual_flow(bool r, uint32_t *rc)
 	tmpl_ecc(&t, A_SIGNING, TPM_ALG_ECDSA, TPM_ALG_SHA256);
 	create_params(&p, &t, "", NULL, 0, true);
 	rc[n++] = xcall(r, TPM_CC_CreatePrimary, &nul, 1, 1, "", &p);
-	h = rd32(xrsp(r) + 10);
+	h = tpm_be32(xrsp(r) + 10);
 	hh[0] = OWNER;
 	hh[1] = h;
 	tb_reset(&p);
@@ -1709,7 +1695,7 @@ static void test_evict(void **state)
 	tmpl_ecc(&t, A_STORAGE, TPM_ALG_NULL, 0);
 	create_params(&p, &t, "", NULL, 0, true);
 	both(TPM_CC_CreatePrimary, &hier, 1, 1, &p, 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	read_public(h, &pub, &name, &qn);
 	{
 		uint8_t *blob;
@@ -1759,20 +1745,20 @@ static void test_evict(void **state)
 		assert_int_equal(tpm_host_startup(&other, TPM_SU_CLEAR), 0);
 		n = build(cmd, TPM_CC_ReadPublic, &ph, 1, 0, "", NULL);
 		assert_int_equal(tpm_host_cmd(&other, cmd, n), 0);
-		assert_memory_equal(other.rsp + 10 + 2 + rd16(other.rsp + 10) + 2, name.b, name.size);
+		assert_memory_equal(other.rsp + 10 + 2 + tpm_be16(other.rsp + 10) + 2, name.b, name.size);
 		tpm_host_fini(&other);
 	}
 	/* Temporary objects cannot be persistent. */
-	tpm_diff_keyedhash(&p, "hmac key", 8, A_USER | A_SIGN, TPM_ALG_HMAC, TPM_ALG_SHA256, TPM_RH_NULL, true);
+	fx_keyedhash(&p, "hmac key", 8, A_USER | A_SIGN, TPM_ALG_HMAC, TPM_ALG_SHA256, TPM_RH_NULL, true);
 	both(TPM_CC_LoadExternal, NULL, 0, 0, &p, 0);
-	ext = rd32(host.rsp + 10);
+	ext = tpm_be32(host.rsp + 10);
 	evict_both(OWNER, ext, 0x81000003, RC_H(TPM_RC_ATTRIBUTES, 2));
 	flush_both(ext);
 	/* A platform object: not for the owner, only in the platform range */
 	tmpl_ecc(&t, A_STORAGE, TPM_ALG_NULL, 0);
 	create_params(&p, &t, "", NULL, 0, true);
 	both(TPM_CC_CreatePrimary, &plat, 1, 1, &p, 0);
-	h = rd32(host.rsp + 10);
+	h = tpm_be32(host.rsp + 10);
 	evict_both(OWNER, h, 0x81000005, RC_H(TPM_RC_HIERARCHY, 2));
 	evict_both(TPM_RH_PLATFORM, h, 0x81000005, RC_P(TPM_RC_RANGE, 1));
 	evict_both(TPM_RH_PLATFORM, h, 0x81800005, 0);
@@ -1820,21 +1806,21 @@ static void test_object_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_primary_ecc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_primary_rsa, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_load_sign, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sealed_and_change_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tampered_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_template_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_loaded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_external, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_context_objects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_context_sessions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_context_sequences, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dual_flows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_object_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_primary_ecc, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_primary_rsa, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_create_load_sign, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_and_change_auth, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_private, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_template_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_create_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_create_loaded, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_load_external, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_context_objects, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_context_sessions, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_context_sequences, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dual_flows, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_evict, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_object_memory, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_object", tests, NULL, NULL);
 }

@@ -12,16 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
+#include "../common/tpm_fixture.h"
 #include "mbedtls/md.h"
-
-/* libtpms's life cycle, declared here because its headers clash with
- * husk's TPM constants (TPM_RESULT is a uint32_t). */
-uint32_t TPMLIB_MainInit(void);
-void TPMLIB_Terminate(void);
-
-static struct tpm_host host;
-static struct tpm_ref ref;
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define RC_H(rc, n) ((rc) | TPM_RC_H | ((uint32_t)(n) << 8))
@@ -29,57 +21,28 @@ static struct tpm_ref ref;
 static const uint16_t banks[] = { TPM_ALG_SHA1, TPM_ALG_SHA256, TPM_ALG_SHA384, TPM_ALG_SHA512 };
 static const char *const pw_empty[] = { "" };
 
-static void ref_reboot(uint16_t type);
-
-/* husk allocates SHA-1, SHA-256 and SHA-384 when manufactured, libtpms all
- * four banks: take SHA-512 out of libtpms so both start alike. */
 static int setup(void **state)
 {
-	static const uint8_t alloc[] = {
-		0x80, 0x02, 0, 0, 0, 37, 0, 0, 0x01, 0x2b, 0x40, 0, 0, 0x0c, /* PCR_Allocate(platform) */
-		0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 1, 0, 0,                    /* password session */
-		0, 0, 0, 1, 0, 0x0d, 3, 0, 0, 0,                               /* SHA-512: none */
-	};
-
 	(void)state;
-	if (tpm_host_init(&host, 0x504352ull) || tpm_host_startup(&host, TPM_SU_CLEAR) || tpm_ref_init())
-		return -1;
-	if (tpm_ref_cmd(&ref, alloc, sizeof(alloc)) != 0)
-		return -1;
-	ref_reboot(TPM_SU_CLEAR);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
+	return fx_setup(0x504352ull, FX_HUSK_BANKS);
 }
 
 /* ---- sending commands ---- */
 
 static size_t build(uint8_t *cmd, uint32_t cc, const uint32_t *h, unsigned nh, bool auth, const struct tb *p)
 {
-	return tpm_diff_build(cmd, TPM_BUFFER_MAX, cc, h, nh, pw_empty, auth ? 1 : 0, p ? p->b : NULL,
-			      p ? p->n : 0);
+	return fx_build(cmd, cc, h, nh, pw_empty, auth ? 1 : 0, p);
 }
 
 /* Runs a command on husk and libtpms; both must answer rc. */
 static void both(uint32_t cc, const uint32_t *h, unsigned nh, bool auth, const struct tb *p, uint32_t rc)
 {
 	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = build(cmd, cc, h, nh, auth, p);
-	uint32_t hr = tpm_host_cmd(&host, cmd, n), rr = tpm_ref_cmd(&ref, cmd, n);
 
-	if (hr != rc || rr != rc)
-		print_error("cc %08x: husk %03x libtpms %03x want %03x\n", cc, hr, rr, rc);
-	assert_int_equal(hr, rc);
-	assert_int_equal(rr, rc);
+	fx_both_raw(cmd, build(cmd, cc, h, nh, auth, p), rc);
 }
 
-static uint32_t husk(uint32_t cc, const uint32_t *h, unsigned nh, bool auth, const struct tb *p)
+static uint32_t husk_call(uint32_t cc, const uint32_t *h, unsigned nh, bool auth, const struct tb *p)
 {
 	uint8_t cmd[TPM_BUFFER_MAX];
 	size_t n = build(cmd, cc, h, nh, auth, p);
@@ -95,7 +58,7 @@ static uint32_t husk_at(uint8_t locality, uint32_t cc, const uint32_t *h, unsign
 	size_t n = build(cmd, cc, h, nh, auth, p);
 
 	assert_int_equal(tpm_process(host.tpm, cmd, n, locality, host.rsp, sizeof(host.rsp), &host.rsp_len), 0);
-	return rd32(host.rsp + 6);
+	return tpm_be32(host.rsp + 6);
 }
 
 /* Same response bytes, except the pcrUpdateCounter of PCR_Read. */
@@ -104,12 +67,6 @@ static void same_read_response(void)
 	assert_int_equal(host.rsp_len, ref.rsp_len);
 	assert_memory_equal(host.rsp, ref.rsp, 10);
 	assert_memory_equal(host.rsp + 14, ref.rsp + 14, host.rsp_len - 14);
-}
-
-static void same_response(void)
-{
-	assert_int_equal(host.rsp_len, ref.rsp_len);
-	assert_memory_equal(host.rsp, ref.rsp, host.rsp_len);
 }
 
 static void sel_one(struct tb *p, uint16_t alg, uint32_t bits)
@@ -128,7 +85,7 @@ static uint32_t pcr_read1(uint16_t alg, uint32_t bits)
 	tb_reset(&p);
 	tb_u32(&p, 1);
 	sel_one(&p, alg, bits);
-	return husk(TPM_CC_PCR_Read, NULL, 0, false, &p);
+	return husk_call(TPM_CC_PCR_Read, NULL, 0, false, &p);
 }
 
 static uint32_t husk_counter(void)
@@ -137,8 +94,8 @@ static uint32_t husk_counter(void)
 
 	tb_reset(&p);
 	tb_u32(&p, 0);
-	assert_int_equal(husk(TPM_CC_PCR_Read, NULL, 0, false, &p), 0);
-	return rd32(host.rsp + 10);
+	assert_int_equal(husk_call(TPM_CC_PCR_Read, NULL, 0, false, &p), 0);
+	return tpm_be32(host.rsp + 10);
 }
 
 /* Compares every PCR of every bank of husk and libtpms. */
@@ -172,18 +129,12 @@ static void digest_values(struct tb *p, uint32_t count, const uint16_t *algs, ui
 
 static void ref_reboot(uint16_t type)
 {
-	uint8_t cmd[12] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, (uint8_t)type };
-
-	TPMLIB_Terminate();
-	assert_int_equal(TPMLIB_MainInit(), 0);
-	assert_int_equal(tpm_ref_cmd(&ref, cmd, sizeof(cmd)), 0);
+	assert_int_equal(tgt_reboot(&ref, -1, type), 0);
 }
 
 static void husk_reboot(uint16_t type)
 {
-	assert_int_equal(tpm_power_off(host.tpm), 0);
-	assert_int_equal(tpm_power_on(host.tpm), 0);
-	assert_int_equal(tpm_host_startup(&host, type), 0);
+	assert_int_equal(tgt_reboot(&husk, -1, type), 0);
 }
 
 /* ---- tests ---- */
@@ -194,8 +145,8 @@ static void test_startup_values(void **state)
 	compare_all_pcrs();
 	/* PCRs 17-22 (D-RTM) start at all ones, the others at zero. */
 	assert_int_equal(pcr_read1(TPM_ALG_SHA256, 1u << 17 | 1u << 16), 0);
-	assert_int_equal(rd32(host.rsp + 10 + 4 + 4 + 6), 2);
-	assert_int_equal(rd16(host.rsp + 28), 32);
+	assert_int_equal(tpm_be32(host.rsp + 10 + 4 + 4 + 6), 2);
+	assert_int_equal(tpm_be16(host.rsp + 28), 32);
 	assert_int_equal(host.rsp[30], 0);
 	assert_int_equal(host.rsp[30 + 32 + 2], 0xff);
 	assert_int_equal(husk_counter(), 0);
@@ -239,9 +190,9 @@ static void test_extend_sequences(void **state)
 		for (int i = 0; i < 32; i++)
 			tb_u8(&p, 0xaa);
 		h = 0;
-		assert_int_equal(husk(TPM_CC_PCR_Extend, &h, 1, true, &p), 0);
+		assert_int_equal(husk_call(TPM_CC_PCR_Extend, &h, 1, true, &p), 0);
 		assert_int_equal(pcr_read1(sha256[0], 1), 0);
-		tpm_diff_hex("9ef814b42fa0be12d197c44d3e8e03441a4b1118237658368ba1351090e556ed", want, 32);
+		fx_hex("9ef814b42fa0be12d197c44d3e8e03441a4b1118237658368ba1351090e556ed", want, 32);
 		assert_memory_equal(host.rsp + 10 + 4 + 4 + 6 + 4 + 2, want, 32);
 	}
 }
@@ -307,7 +258,7 @@ static void test_extend_errors(void **state)
 	both(TPM_CC_PCR_Extend, &h, 1, true, &p, 0);
 	assert_int_equal(husk_counter(), before + 2);
 	h = 23;
-	assert_int_equal(husk(TPM_CC_PCR_Extend, &h, 1, true, &p), 0);
+	assert_int_equal(husk_call(TPM_CC_PCR_Extend, &h, 1, true, &p), 0);
 	assert_int_equal(husk_counter(), before + 4);
 	/* Handles outside TPMI_DH_PCR+ and a missing authorization. */
 	h = 24;
@@ -328,15 +279,15 @@ static void test_event(void **state)
 	tb_reset(&p);
 	tb_2b(&p, "abc", 3);
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, 0);
-	same_response();
+	fx_same_response();
 	/* TPML_DIGEST_VALUES of the four hashes: SHA-1("abc") first. */
-	assert_int_equal(rd32(host.rsp + 14), 4);
-	assert_int_equal(rd16(host.rsp + 18), TPM_ALG_SHA1);
+	assert_int_equal(tpm_be32(host.rsp + 14), 4);
+	assert_int_equal(tpm_be16(host.rsp + 18), TPM_ALG_SHA1);
 	assert_int_equal(host.rsp[20], 0xa9);
 	before = husk_counter();
 	h = TPM_RH_NULL;
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, 0);
-	same_response();
+	fx_same_response();
 	assert_int_equal(husk_counter(), before);
 	/* Empty and maximal events; one byte more is too much. */
 	memset(big, 0x5a, sizeof(big));
@@ -344,11 +295,11 @@ static void test_event(void **state)
 	tb_reset(&p);
 	tb_2b(&p, big, 0);
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, 0);
-	same_response();
+	fx_same_response();
 	tb_reset(&p);
 	tb_2b(&p, big, TPM_MAX_EVENT);
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, 0);
-	same_response();
+	fx_same_response();
 	tb_reset(&p);
 	tb_2b(&p, big, TPM_MAX_EVENT + 1);
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, RC_P(TPM_RC_SIZE, 1));
@@ -410,7 +361,7 @@ static void test_read_rules(void **state)
 	sel_one(&p, TPM_ALG_SHA256, 0xffffff);
 	both(TPM_CC_PCR_Read, NULL, 0, false, &p, 0);
 	same_read_response();
-	assert_int_equal(rd32(host.rsp + 14), 2);
+	assert_int_equal(tpm_be32(host.rsp + 14), 2);
 	assert_int_equal(host.rsp[14 + 4 + 3], 0xff);
 	assert_int_equal(host.rsp[14 + 4 + 4], 0);
 	assert_int_equal(host.rsp[14 + 4 + 6 + 3], 0);
@@ -504,21 +455,21 @@ static void test_allocate(void **state)
 	both(TPM_CC_PCR_Allocate, &h, 1, true, &p, RC_H(TPM_RC_VALUE, 1));
 	/* SHA-256 only: done at the next TPM Reset. */
 	allocate(3, algs, none, 0);
-	same_response();
+	fx_same_response();
 	assert_int_equal(host.rsp[14], 1);                      /* allocationSuccess */
-	assert_int_equal(rd32(host.rsp + 15), 24);              /* maxPCR */
-	assert_int_equal(rd32(host.rsp + 19), 24 * 32);         /* sizeNeeded */
-	assert_int_equal(rd32(host.rsp + 23), 24 * (20 + 32 + 48 + 64));
+	assert_int_equal(tpm_be32(host.rsp + 15), 24);              /* maxPCR */
+	assert_int_equal(tpm_be32(host.rsp + 19), 24 * 32);         /* sizeNeeded */
+	assert_int_equal(tpm_be32(host.rsp + 23), 24 * (20 + 32 + 48 + 64));
 	assert_true(tpm_nv_dirty(host.tpm));
 	/* Until then everything stays as it was. */
 	tb_reset(&p);
 	tb_bytes(&p, cap_pcrs, sizeof(cap_pcrs));
 	both(TPM_CC_GetCapability, NULL, 0, false, &p, 0);
-	same_response();
+	fx_same_response();
 	husk_reboot(TPM_SU_CLEAR);
 	ref_reboot(TPM_SU_CLEAR);
 	both(TPM_CC_GetCapability, NULL, 0, false, &p, 0);
-	same_response();
+	fx_same_response();
 	/* Unallocated banks: read as empty selections, extends ignored. */
 	tb_reset(&p);
 	tb_u32(&p, 3);
@@ -534,7 +485,7 @@ static void test_allocate(void **state)
 	tb_reset(&p);
 	tb_2b(&p, "event", 5);
 	both(TPM_CC_PCR_Event, &h, 1, true, &p, 0);
-	same_response();
+	fx_same_response();
 	compare_all_pcrs();
 	/* A partial bank: husk allocates whole banks only and says no. */
 	{
@@ -545,20 +496,20 @@ static void test_allocate(void **state)
 		tb_reset(&p);
 		tb_u32(&p, 1);
 		sel_one(&p, a256[0], low[0]);
-		assert_int_equal(husk(TPM_CC_PCR_Allocate, &hp, 1, true, &p), 0);
+		assert_int_equal(husk_call(TPM_CC_PCR_Allocate, &hp, 1, true, &p), 0);
 		assert_int_equal(host.rsp[14], 0);
-		assert_int_equal(rd32(host.rsp + 19), 10 * 32);
+		assert_int_equal(tpm_be32(host.rsp + 19), 10 * 32);
 	}
 	/* Back to all four banks; the last entry for a bank wins. */
 	allocate(4, algs, all, 0);
-	same_response();
+	fx_same_response();
 	{
 		static const uint16_t twice[] = { TPM_ALG_SHA1, TPM_ALG_SHA1 };
 		static const uint32_t on_off[] = { 0xffffff, 0 };
 
 		allocate(2, twice, on_off, 0);
-		same_response();
-		assert_int_equal(rd32(host.rsp + 19), 24 * 32); /* based on the active banks */
+		fx_same_response();
+		assert_int_equal(tpm_be32(host.rsp + 19), 24 * 32); /* based on the active banks */
 	}
 	allocate(4, algs, all, 0);
 	husk_reboot(TPM_SU_CLEAR);
@@ -566,7 +517,7 @@ static void test_allocate(void **state)
 	tb_reset(&p);
 	tb_bytes(&p, cap_pcrs, sizeof(cap_pcrs));
 	both(TPM_CC_GetCapability, NULL, 0, false, &p, 0);
-	same_response();
+	fx_same_response();
 	compare_all_pcrs();
 }
 
@@ -614,7 +565,7 @@ static void test_startup_locality3(void **state)
 	assert_int_equal(tpm_power_off(host.tpm), 0);
 	assert_int_equal(tpm_power_on(host.tpm), 0);
 	assert_int_equal(tpm_process(host.tpm, cmd, sizeof(cmd), 3, host.rsp, sizeof(host.rsp), &host.rsp_len), 0);
-	assert_int_equal(rd32(host.rsp + 6), 0);
+	assert_int_equal(tpm_be32(host.rsp + 6), 0);
 	/* PC Client: a Startup at locality 3 leaves 3 in PCR 0. */
 	assert_int_equal(pcr_read1(TPM_ALG_SHA256, 1), 0);
 	assert_int_equal(host.rsp[10 + 4 + 4 + 6 + 4 + 2 + 31], 3);
@@ -624,15 +575,15 @@ static void test_startup_locality3(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_startup_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extend_sequences, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extend_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allocate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_startup_locality3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_values, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_extend_sequences, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_extend_errors, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_event, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_read_rules, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_allocate, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_state, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_startup_locality3, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_pcr", tests, NULL, NULL);
 }

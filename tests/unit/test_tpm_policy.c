@@ -14,17 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
-#include "../common/tpm_diff.h"
+#include "../common/tpm_fixture.h"
 #include "mbedtls/ecdsa.h"
 #include "mbedtls/md.h"
-
-enum { HUSK = 0, REF = 1 };
-
-static struct tpm_host host;
-static struct tpm_ref ref;
 
 #define RC_P(rc, n) ((rc) | TPM_RC_P | ((uint32_t)(n) << 8))
 #define RC_H(rc, n) ((rc) | TPM_RC_H | ((uint32_t)(n) << 8))
@@ -37,53 +31,23 @@ static const uint8_t nonce_caller[16] = { 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x
 
 static int setup(void **state)
 {
-	struct timespec ts;
-
 	(void)state;
-	if (tpm_host_init(&host, 0x504f4cull))
-		return -1;
 	/* A clock the tests move, continuing the real one the engine saw. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	host.fake_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	host.use_fake_clock = true;
-	if (tpm_host_startup(&host, TPM_SU_CLEAR))
-		return -1;
-	return tpm_ref_init();
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tpm_host_fini(&host);
-	tpm_ref_fini();
-	return 0;
+	return fx_setup(0x504f4cull, FX_FAKE_CLOCK);
 }
 
 /* ---- talking to either TPM ---- */
 
-static const uint8_t *rsp_of(int tgt)
-{
-	return tgt == HUSK ? host.rsp : ref.rsp;
-}
-
-static uint32_t send(int tgt, const uint8_t *cmd, size_t n)
-{
-	return tgt == HUSK ? tpm_host_cmd(&host, cmd, n) : tpm_ref_cmd(&ref, cmd, n);
-}
-
 /* A command with npw empty password sessions. */
 static uint32_t call(int tgt, uint32_t cc, const uint32_t *h, unsigned nh, unsigned npw, const struct tb *p)
 {
-	uint8_t cmd[TPM_BUFFER_MAX];
-	size_t n = tpm_diff_build(cmd, sizeof(cmd), cc, h, nh, pw_empty, npw, p ? p->b : NULL, p ? p->n : 0);
-
-	return send(tgt, cmd, n);
+	return fx_call(fx_tgt[tgt], cc, h, nh, pw_empty, npw, p);
 }
 
 /* Response parameters. */
 static const uint8_t *params_of(int tgt, bool has_handle)
 {
-	return rsp_of(tgt) + tpm_diff_params_at(rsp_of(tgt), has_handle);
+	return fx_tgt[tgt]->rsp + rsp_params_at(fx_tgt[tgt]->rsp, has_handle);
 }
 
 static void expect(int tgt, uint32_t got, uint32_t want)
@@ -115,10 +79,10 @@ static void start(int tgt, uint8_t type, uint16_t hash, struct sess *s)
 	tb_u16(&p, TPM_ALG_NULL);
 	tb_u16(&p, hash);
 	expect(tgt, call(tgt, TPM_CC_StartAuthSession, h, 2, 0, &p), 0);
-	r = rsp_of(tgt);
-	s->handle = rd32(r + 10);
+	r = fx_tgt[tgt]->rsp;
+	s->handle = tpm_be32(r + 10);
 	s->hash = hash;
-	s->nonce_len = rd16(r + 14);
+	s->nonce_len = tpm_be16(r + 14);
 	memcpy(s->nonce, r + 16, s->nonce_len);
 }
 
@@ -134,13 +98,13 @@ static void flush(int tgt, uint32_t handle)
 static void get_digest(int tgt, const struct sess *s, uint8_t *d, uint16_t *len)
 {
 	expect(tgt, call(tgt, TPM_CC_PolicyGetDigest, &s->handle, 1, 0, NULL), 0);
-	*len = rd16(rsp_of(tgt) + 10);
-	memcpy(d, rsp_of(tgt) + 12, *len);
+	*len = tpm_be16(fx_tgt[tgt]->rsp + 10);
+	memcpy(d, fx_tgt[tgt]->rsp + 12, *len);
 }
 
 static uint16_t hash_len(uint16_t alg)
 {
-	return (uint16_t)mbedtls_md_get_size(tpm_diff_md(alg));
+	return (uint16_t)mbedtls_md_get_size(fx_md(alg));
 }
 
 /* ---- policy steps, run alike on either TPM ---- */
@@ -396,19 +360,18 @@ static void trial_both(uint16_t hash, const step_fn *steps, size_t n, uint8_t *d
 static void define_nv(int tgt)
 {
 	uint32_t owner = TPM_RH_OWNER, h[2] = { NV_INDEX, NV_INDEX };
-	size_t at;
 	struct tb p;
 
 	tb_reset(&p);
 	tb_2b(&p, "", 0);
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_u32(&p, NV_INDEX);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, TPMA_NV_OWNERWRITE | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD |
 			   TPMA_NV_NO_DA);
 	tb_2b(&p, "", 0);
 	tb_u16(&p, 8);
-	tb_end(&p, at);
+	tb_end(&p);
 	expect(tgt, call(tgt, TPM_CC_NV_DefineSpace, &owner, 1, 1, &p), 0);
 	tb_reset(&p);
 	tb_2b(&p, "\x12\x34\x56\x78\x9a\xbc\xde\xf0", 8);
@@ -451,12 +414,12 @@ static void load_ec_key(int tgt, uint32_t hierarchy)
 {
 	struct tb p;
 
-	tpm_diff_ecc(&p, TPM_ECC_NIST_P256, NULL, ec_x, ec_y, 32, TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
+	fx_ecc(&p, TPM_ECC_NIST_P256, NULL, ec_x, ec_y, 32, TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
 		     TPM_ALG_ECDSA, TPM_ALG_SHA256, hierarchy);
 	expect(tgt, call(tgt, TPM_CC_LoadExternal, NULL, 0, 0, &p), 0);
-	ext_key[tgt] = rd32(rsp_of(tgt) + 10);
-	ext_key_name[tgt].size = rd16(rsp_of(tgt) + 14);
-	memcpy(ext_key_name[tgt].b, rsp_of(tgt) + 16, ext_key_name[tgt].size);
+	ext_key[tgt] = tpm_be32(fx_tgt[tgt]->rsp + 10);
+	ext_key_name[tgt].size = tpm_be16(fx_tgt[tgt]->rsp + 14);
+	memcpy(ext_key_name[tgt].b, fx_tgt[tgt]->rsp + 16, ext_key_name[tgt].size);
 }
 
 /* An ECDSA signature of digest, as a TPMT_SIGNATURE. */
@@ -522,17 +485,17 @@ static void test_known_digests(void **state)
 	(void)state;
 	/* TCG EK Credential Profile, policy A (PolicySecret(TPM_RH_ENDORSEMENT)). */
 	trial_both(TPM_ALG_SHA256, ek, 1, d, &len);
-	tpm_diff_hex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa", want, 32);
+	fx_hex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa", want, 32);
 	assert_memory_equal(d, want, 32);
 	/* H(0^32 || TPM_CC_PolicyCommandCode || TPM_CC_Unseal) */
 	trial_both(TPM_ALG_SHA256, cc, 1, d, &len);
 	memset(buf, 0, 32);
 	memcpy(buf + 32, "\x00\x00\x01\x6c\x00\x00\x01\x5e", 8);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 40, want), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 40, want), 0);
 	assert_memory_equal(d, want, 32);
 	/* PolicyAuthValue and PolicyPassword give the same digest. */
 	trial_both(TPM_ALG_SHA256, av, 1, d, &len);
-	tpm_diff_hex("8fcd2169ab92694e0c633f1ab772842b8241bbc20288981fc7ac1eddc1fddb0e", want, 32);
+	fx_hex("8fcd2169ab92694e0c633f1ab772842b8241bbc20288981fc7ac1eddc1fddb0e", want, 32);
 	assert_memory_equal(d, want, 32);
 	trial_both(TPM_ALG_SHA256, pw, 1, d, &len);
 	assert_memory_equal(d, want, 32);
@@ -541,7 +504,7 @@ static void test_known_digests(void **state)
 	memset(buf, 0, 32);
 	memcpy(buf + 32, "\x00\x00\x01\x71", 4);
 	memset(buf + 36, 0xa1, 32 + 5);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 36 + 37, want), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 36 + 37, want), 0);
 	assert_memory_equal(d, want, 32);
 }
 
@@ -654,10 +617,9 @@ static void test_real_session_checks(void **state)
 			h[0] = TPM_RH_OWNER;
 			{
 				static const char *const bad[] = { "bad" };
-				uint8_t cmd[TPM_BUFFER_MAX];
-				size_t n = tpm_diff_build(cmd, sizeof(cmd), TPM_CC_PolicySecret, h, 2, bad, 1, q.b, q.n);
+				uint32_t rc = fx_call(fx_tgt[tgt], TPM_CC_PolicySecret, h, 2, bad, 1, &q);
 
-				expect(tgt, send(tgt, cmd, n), RC_S(TPM_RC_BAD_AUTH, 1));
+				expect(tgt, rc, RC_S(TPM_RC_BAD_AUTH, 1));
 			}
 		}
 		/* PolicyOR: too few, too many, no match */
@@ -784,17 +746,16 @@ static void test_real_session_checks(void **state)
 			{
 				uint32_t owner = TPM_RH_OWNER, w[2] = { TPM_RH_OWNER, NV_INDEX + 1 };
 				struct tb q;
-				size_t at;
 
 				tb_reset(&q);
 				tb_2b(&q, "", 0);
-				at = tb_begin(&q);
+				tb_begin(&q);
 				tb_u32(&q, NV_INDEX + 1);
 				tb_u16(&q, TPM_ALG_SHA256);
 				tb_u32(&q, TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA);
 				tb_2b(&q, "", 0);
 				tb_u16(&q, 4);
-				tb_end(&q, at);
+				tb_end(&q);
 				expect(tgt, call(tgt, TPM_CC_NV_DefineSpace, &owner, 1, 1, &q), 0);
 				h[0] = h[1] = NV_INDEX + 1;
 				expect(tgt, call(tgt, TPM_CC_PolicyNV, h, 3, 1, &p), TPM_RC_AUTH_UNAVAILABLE);
@@ -869,7 +830,6 @@ static struct obj storage_primary(void)
 {
 	uint32_t h = TPM_RH_OWNER;
 	struct tb p;
-	size_t at;
 	struct obj o;
 	const uint8_t *r;
 
@@ -877,7 +837,7 @@ static struct obj storage_primary(void)
 	tb_u16(&p, 4);
 	tb_u16(&p, 0); /* userAuth */
 	tb_u16(&p, 0); /* data */
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_u16(&p, TPM_ALG_ECC);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
@@ -892,18 +852,18 @@ static struct obj storage_primary(void)
 	tb_u16(&p, TPM_ALG_NULL);
 	tb_u16(&p, 0);
 	tb_u16(&p, 0);
-	tb_end(&p, at);
+	tb_end(&p);
 	tb_u16(&p, 0); /* outsideInfo */
 	tb_u32(&p, 0); /* creationPCR */
 	expect(HUSK, call(HUSK, TPM_CC_CreatePrimary, &h, 1, 1, &p), 0);
-	o.handle = rd32(host.rsp + 10);
+	o.handle = tpm_be32(host.rsp + 10);
 	r = host.rsp + 18;
-	r += 2 + rd16(r); /* outPublic */
-	r += 2 + rd16(r); /* creationData */
-	r += 2 + rd16(r); /* creationHash */
+	r += 2 + tpm_be16(r); /* outPublic */
+	r += 2 + tpm_be16(r); /* creationData */
+	r += 2 + tpm_be16(r); /* creationHash */
 	r += 2 + 4;       /* creationTicket tag, hierarchy */
-	r += 2 + rd16(r); /* digest */
-	o.name.size = rd16(r);
+	r += 2 + tpm_be16(r); /* digest */
+	o.name.size = tpm_be16(r);
 	memcpy(o.name.b, r + 2, o.name.size);
 	return o;
 }
@@ -914,39 +874,39 @@ static struct obj sealed(const struct obj *parent, const uint8_t *policy_d, uint
 			 const char *auth, uint32_t extra_attrs)
 {
 	uint8_t priv[TPM_MAX_PRIVATE + 2], pub[512];
-	size_t priv_len, pub_len, at;
+	size_t priv_len, pub_len;
 	struct tb p;
 	struct obj o;
 	const uint8_t *r;
 
 	tb_reset(&p);
-	at = tb_begin(&p);
+	tb_begin(&p);
 	tb_2b(&p, auth, strlen(auth));
 	tb_2b(&p, "sealed secret", 13);
-	tb_end(&p, at);
-	at = tb_begin(&p);
+	tb_end(&p);
+	tb_begin(&p);
 	tb_u16(&p, TPM_ALG_KEYEDHASH);
 	tb_u16(&p, TPM_ALG_SHA256);
 	tb_u32(&p, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_NODA | extra_attrs);
 	tb_2b(&p, policy_d, policy_len);
 	tb_u16(&p, TPM_ALG_NULL);
 	tb_u16(&p, 0);
-	tb_end(&p, at);
+	tb_end(&p);
 	tb_u16(&p, 0);
 	tb_u32(&p, 0);
 	expect(HUSK, call(HUSK, TPM_CC_Create, &parent->handle, 1, 1, &p), 0);
 	r = host.rsp + 14;
-	priv_len = 2 + rd16(r);
+	priv_len = 2 + tpm_be16(r);
 	memcpy(priv, r, priv_len);
 	r += priv_len;
-	pub_len = 2 + rd16(r);
+	pub_len = 2 + tpm_be16(r);
 	memcpy(pub, r, pub_len);
 	tb_reset(&p);
 	tb_bytes(&p, priv, priv_len);
 	tb_bytes(&p, pub, pub_len);
 	expect(HUSK, call(HUSK, TPM_CC_Load, &parent->handle, 1, 1, &p), 0);
-	o.handle = rd32(host.rsp + 10);
-	o.name.size = rd16(host.rsp + 18);
+	o.handle = tpm_be32(host.rsp + 10);
+	o.name.size = tpm_be16(host.rsp + 18);
 	memcpy(o.name.b, host.rsp + 20, o.name.size);
 	return o;
 }
@@ -962,7 +922,7 @@ static uint32_t unseal(const struct obj *o, struct sess *s, const char *auth, bo
 
 	memcpy(cc_name, "\x00\x00\x01\x5e", 4);
 	memcpy(cc_name + 4, o->name.b, o->name.size);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), cc_name, 4 + o->name.size, cp), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), cc_name, 4 + o->name.size, cp), 0);
 	memcpy(hmac_in + n, cp, 32);
 	n += 32;
 	memcpy(hmac_in + n, nonce_caller, 16);
@@ -970,7 +930,7 @@ static uint32_t unseal(const struct obj *o, struct sess *s, const char *auth, bo
 	memcpy(hmac_in + n, s->nonce, s->nonce_len);
 	n += s->nonce_len;
 	hmac_in[n++] = attrs;
-	assert_int_equal(mbedtls_md_hmac(tpm_diff_md(TPM_ALG_SHA256), (const uint8_t *)auth, strlen(auth), hmac_in, n,
+	assert_int_equal(mbedtls_md_hmac(fx_md(TPM_ALG_SHA256), (const uint8_t *)auth, strlen(auth), hmac_in, n,
 					 mac),
 			 0);
 	tb_reset(&c);
@@ -988,17 +948,17 @@ static uint32_t unseal(const struct obj *o, struct sess *s, const char *auth, bo
 		tb_2b(&c, mac, 32);
 	c.b[5] = (uint8_t)c.n;
 	assert_int_equal(tpm_process(host.tpm, c.b, c.n, locality, host.rsp, sizeof(host.rsp), &host.rsp_len), 0);
-	if (rd32(host.rsp + 6) == 0) {
+	if (tpm_be32(host.rsp + 6) == 0) {
 		/* the data, then the new nonceTPM for the next use */
 		const uint8_t *r = host.rsp + 14;
 
-		assert_int_equal(rd16(r), 13);
+		assert_int_equal(tpm_be16(r), 13);
 		assert_memory_equal(r + 2, "sealed secret", 13);
 		r += 2 + 13;
-		s->nonce_len = rd16(r);
+		s->nonce_len = tpm_be16(r);
 		memcpy(s->nonce, r + 2, s->nonce_len);
 	}
-	return rd32(host.rsp + 6);
+	return tpm_be32(host.rsp + 6);
 }
 
 static void trial_digest(const step_fn *steps, size_t n, uint8_t *d, uint16_t *len)
@@ -1182,7 +1142,7 @@ static void test_signed_ticket_flows(void **state)
 	memcpy(buf, s.nonce, s.nonce_len);
 	memcpy(buf + s.nonce_len, "\xff\xff\xff\xc4", 4);
 	memcpy(buf + s.nonce_len + 4, "signed-ref", 10);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, s.nonce_len + 14u, ahash), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, s.nonce_len + 14u, ahash), 0);
 	{
 		uint32_t h[2] = { ext_key[HUSK], s.handle };
 		const uint8_t *r;
@@ -1195,12 +1155,12 @@ static void test_signed_ticket_flows(void **state)
 		ec_sign(ahash, 32, &p);
 		expect(HUSK, call(HUSK, TPM_CC_PolicySigned, h, 2, 0, &p), 0);
 		r = params_of(HUSK, false);
-		assert_int_equal(rd16(r), 8);
+		assert_int_equal(tpm_be16(r), 8);
 		memcpy(timeout, r + 2, 8);
 		r += 10;
-		assert_int_equal(rd16(r), TPM_ST_AUTH_SIGNED);
-		assert_int_equal(rd32(r + 2), TPM_RH_OWNER);
-		ticket_len = 8 + rd16(r + 6);
+		assert_int_equal(tpm_be16(r), TPM_ST_AUTH_SIGNED);
+		assert_int_equal(tpm_be32(r + 2), TPM_RH_OWNER);
+		ticket_len = 8 + tpm_be16(r + 6);
 		memcpy(ticket, r, ticket_len);
 		assert_int_equal(unseal(&o, &s, "", false, 0), 0);
 		/* A bad signature; a signature by the right key over the wrong
@@ -1273,7 +1233,7 @@ static void test_secret_expiration(void **state)
 	tb_u16(&p, 0);
 	tb_u32(&p, 2);
 	assert_int_equal(call(HUSK, TPM_CC_PolicySecret, h, 2, 1, &p), 0);
-	assert_int_equal(rd16(params_of(HUSK, false)), 0); /* no ticket for a positive expiration */
+	assert_int_equal(tpm_be16(params_of(HUSK, false)), 0); /* no ticket for a positive expiration */
 	host.fake_ms += 3000;
 	assert_int_equal(call(HUSK, TPM_CC_PolicySecret, h, 2, 1, &p), RC_P(TPM_RC_EXPIRED, 4));
 	/* Absolute Time without a nonce: 1 s after Startup has passed. */
@@ -1291,10 +1251,10 @@ static void test_secret_expiration(void **state)
 	tb_u32(&p, (uint32_t)-100);
 	assert_int_equal(call(HUSK, TPM_CC_PolicySecret, h, 2, 1, &p), 0);
 	r = params_of(HUSK, false);
-	assert_int_equal(rd16(r), 8);
-	assert_int_equal(rd16(r + 10), TPM_ST_AUTH_SECRET);
-	assert_int_equal(rd32(r + 12), TPM_RH_OWNER);
-	assert_int_equal(rd16(r + 16), 64);
+	assert_int_equal(tpm_be16(r), 8);
+	assert_int_equal(tpm_be16(r + 10), TPM_ST_AUTH_SECRET);
+	assert_int_equal(tpm_be32(r + 12), TPM_RH_OWNER);
+	assert_int_equal(tpm_be16(r + 16), 64);
 	/* The session records the expiry. */
 	assert_int_not_equal(tpm_session_find(host.tpm, s.handle)->policy_timeout, 0);
 	flush(HUSK, s.handle);
@@ -1321,14 +1281,14 @@ static void test_authorize_flow(void **state)
 	trial_digest(av, 1, approved, &len);
 	memcpy(buf, approved, 32);
 	memcpy(buf + 32, "auth-ref", 8);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 40, ahash), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 40, ahash), 0);
 	tb_reset(&p);
 	tb_2b(&p, ahash, 32);
 	ec_sign(ahash, 32, &p);
 	expect(HUSK, call(HUSK, TPM_CC_VerifySignature, &key, 1, 0, &p), 0);
 	r = params_of(HUSK, false);
-	assert_int_equal(rd16(r), TPM_ST_VERIFIED);
-	ticket_len = 8 + rd16(r + 6);
+	assert_int_equal(tpm_be16(r), TPM_ST_VERIFIED);
+	ticket_len = 8 + tpm_be16(r + 6);
 	memcpy(ticket, r, ticket_len);
 
 	start(HUSK, TPM_SE_POLICY, TPM_ALG_SHA256, &s);
@@ -1344,10 +1304,10 @@ static void test_authorize_flow(void **state)
 	memset(buf, 0, 32);
 	memcpy(buf + 32, "\x00\x00\x01\x6a", 4);
 	memcpy(buf + 36, ext_key_name[HUSK].b, ext_key_name[HUSK].size);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 36 + ext_key_name[HUSK].size, want), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 36 + ext_key_name[HUSK].size, want), 0);
 	memcpy(buf, want, 32);
 	memcpy(buf + 32, "auth-ref", 8);
-	assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 40, want), 0);
+	assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 40, want), 0);
 	assert_memory_equal(d, want, 32);
 	/* The same ticket does not approve another policy. */
 	st_restart(HUSK, &s);
@@ -1418,7 +1378,7 @@ static void test_signed_errors(void **state)
 		h[1] = s.handle;
 		/* aHash over an empty nonce, expiration 0, no cpHash, ref "r" */
 		memcpy(buf, "\0\0\0\0r", 5);
-		assert_int_equal(mbedtls_md(tpm_diff_md(TPM_ALG_SHA256), buf, 5, ahash), 0);
+		assert_int_equal(mbedtls_md(fx_md(TPM_ALG_SHA256), buf, 5, ahash), 0);
 		tb_reset(&p);
 		tb_u16(&p, 0);
 		tb_u16(&p, 0);
@@ -1431,10 +1391,10 @@ static void test_signed_errors(void **state)
 		expect(tgt, call(tgt, TPM_CC_PolicySigned, h, 2, 0, &p), RC_P(TPM_RC_SIGNATURE, 5));
 		/* a key without the sign attribute still verifies (as in the
 		 * reference: only its holder could have made the signature) */
-		tpm_diff_ecc(&k, TPM_ECC_NIST_P256, NULL, ec_x, ec_y, 32, TPMA_OBJECT_DECRYPT | TPMA_OBJECT_USERWITHAUTH,
+		fx_ecc(&k, TPM_ECC_NIST_P256, NULL, ec_x, ec_y, 32, TPMA_OBJECT_DECRYPT | TPMA_OBJECT_USERWITHAUTH,
 			     TPM_ALG_NULL, 0, TPM_RH_OWNER);
 		expect(tgt, call(tgt, TPM_CC_LoadExternal, NULL, 0, 0, &k), 0);
-		dec = rd32(rsp_of(tgt) + 10);
+		dec = tpm_be32(fx_tgt[tgt]->rsp + 10);
 		h[0] = dec;
 		p.b[6] = 'r';
 		expect(tgt, call(tgt, TPM_CC_PolicySigned, h, 2, 0, &p), 0);
@@ -1467,16 +1427,16 @@ static void test_signed_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_trial_digests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_known_digests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_session_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pcr_sealed_unseal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_or_authvalue_flows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signed_ticket_flows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_expiration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_authorize_flow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nv_flow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signed_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trial_digests, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_known_digests, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_real_session_checks, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pcr_sealed_unseal, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_secret_or_authvalue_flows, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_signed_ticket_flows, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_secret_expiration, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_authorize_flow, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nv_flow, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_signed_errors, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("tpm_policy", tests, NULL, NULL);
 }

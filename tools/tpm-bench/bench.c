@@ -33,26 +33,7 @@ static double now(void)
 
 static uint32_t send_cmd(int e, const struct cmd *cm)
 {
-	uint8_t buf[TPM_BUFFER_MAX];
-	size_t n = cmd_encode(cm, cx.sym[e], buf, sizeof(buf));
-
-	if (!n)
-		return rsp.rc = ENG_BROKEN;
-	return eng_send(e, buf, n, &rsp);
-}
-
-static void flush(int e, uint32_t h)
-{
-	uint8_t b[14];
-	struct eng_rsp r;
-
-	if (!h)
-		return;
-	put16(b, TPM_ST_NO_SESSIONS);
-	put32(b + 2, 14);
-	put32(b + 6, TPM_CC_FlushContext);
-	put32(b + 10, h);
-	eng_send(e, b, sizeof(b), &r);
+	return eng_send_cmd(e, cm, cx.sym[e], &rsp);
 }
 
 /* ---- the operations: build (untimed), send (timed), clean up (untimed) ---- */
@@ -142,7 +123,7 @@ static bool b_primary_rsa(int e)
 
 static void flush_out_handle(int e)
 {
-	flush(e, rsp_handle(&rsp));
+	eng_flush(e, rsp_handle(rsp.b, rsp.len));
 }
 
 static bool sign(int e, enum sym key, uint16_t scheme)
@@ -229,7 +210,7 @@ static uint32_t context_load(int e)
 {
 	struct view v;
 
-	if (!rsp_params(&rsp, false, &v))
+	if (!rsp_params(rsp.b, rsp.len, false, &v))
 		return ENG_BROKEN;
 	cmd_init(&c, TPM_CC_ContextLoad);
 	p_raw(&c.p, v.p, v.n);
@@ -271,12 +252,12 @@ static void setup(int e, unsigned needs)
 	if (needs & N_SIGN) {
 		cmd_create_primary(&c, TPM_RH_OWNER, "sign", tmpl_ecc_sign);
 		if (!send_cmd(e, &c))
-			cx.sym[e][SYM_SIGN] = rsp_handle(&rsp);
+			cx.sym[e][SYM_SIGN] = rsp_handle(rsp.b, rsp.len);
 	}
 	if (needs & N_RSA) {
 		cmd_create_primary(&c, TPM_RH_OWNER, "sign", tmpl_rsa_sign);
 		if (!send_cmd(e, &c))
-			cx.sym[e][SYM_RSA_SIGN] = rsp_handle(&rsp);
+			cx.sym[e][SYM_RSA_SIGN] = rsp_handle(rsp.b, rsp.len);
 	}
 	if (needs & N_NV) {
 		cmd_nv_define(&c, NV_ORD, TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA, 256);
@@ -291,17 +272,17 @@ static void setup(int e, unsigned needs)
 		cmd_create_primary(&c, TPM_RH_OWNER, "", tmpl_ecc_storage);
 		if (send_cmd(e, &c))
 			return;
-		cx.sym[e][SYM_STORAGE] = rsp_handle(&rsp);
+		cx.sym[e][SYM_STORAGE] = rsp_handle(rsp.b, rsp.len);
 		/* A child of the storage key, for Load. */
 		cmd_create_primary(&c, TPM_RH_OWNER, "child", tmpl_ecc_sign);
 		c.cc = TPM_CC_Create;
 		c.h[0] = cx.sym[e][SYM_STORAGE];
-		if (!send_cmd(e, &c) && rsp_params(&rsp, false, &v) && v.n >= 4) {
-			size_t priv = 2u + be16(v.p), pub;
+		if (!send_cmd(e, &c) && rsp_params(rsp.b, rsp.len, false, &v) && v.n >= 4) {
+			size_t priv = 2u + tpm_be16(v.p), pub;
 
 			if (priv + 2 > v.n)
 				return;
-			pub = 2u + be16(v.p + priv);
+			pub = 2u + tpm_be16(v.p + priv);
 			if (priv <= sizeof(cx.child_priv[e]) && pub <= sizeof(cx.child_pub[e]) && priv + pub <= v.n) {
 				memcpy(cx.child_priv[e], v.p, priv);
 				memcpy(cx.child_pub[e], v.p + priv, pub);

@@ -4,19 +4,13 @@
 # kernel builds of libtpm.a) and its memory per context.
 HUSK_TPM_BENCH := $(BUILD)/host/tools/husk-tpm-bench
 
-# The engines, commands and fixtures are husk-tpm-diff's (tools/tpm-diff).
-TPM_BENCH_SRCS := tools/tpm-bench/bench.c tools/tpm-diff/engine.c tools/tpm-diff/ref_libtpms.c \
-	tools/tpm-diff/tpmcmd.c tools/tpm-diff/fixtures.c tests/common/tpm_host.c
+# The engines, code names and fixtures are husk-tpm-diff's (tools/tpm-diff;
+# its module.mk is read after this one), the rest tests/common's.
+TPM_BENCH_SRCS := tools/tpm-bench/bench.c tools/tpm-diff/engine.c tools/tpm-diff/names.c \
+	tools/tpm-diff/fixtures.c $(TPM_HOST_SRCS) $(TPM_LIBTPMS_SRCS)
 TPM_BENCH_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(TPM_BENCH_SRCS))
-TPM_BENCH_LIBS := $(BUILD)/host/libtpm.a $(BUILD)/host/libcrypto.a \
-	$(BUILD)/host/libmbedcrypto.a $(BUILD)/host/libfmt.a
 
-$(HUSK_TPM_BENCH): $(TPM_BENCH_OBJS) $(TPM_BENCH_LIBS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(HOSTCC) -o $@ $(TPM_BENCH_OBJS) $(TPM_BENCH_LIBS) -ltpms
-
-ALL_TARGETS += $(HUSK_TPM_BENCH)
+$(eval $(call tpm_host_tool,$(HUSK_TPM_BENCH),$(TPM_BENCH_OBJS)))
 
 .PHONY: bench-tpm
 # BENCH_TPM_ARGS=--quick for a fast run.

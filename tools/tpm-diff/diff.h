@@ -7,8 +7,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../../tests/common/tpmcmd.h"
 #include "engine.h"
-#include "tpmcmd.h"
+#include "names.h"
+
+/* Handles resolved when a command is encoded for an engine (cmd_handle_sym:
+ * the index into struct world's sym[engine]). */
+enum sym {
+	SYM_NONE = 0,
+	SYM_SIGN,     /* ECC P-256 signing primary key (auth "sign") */
+	SYM_STORAGE,  /* ECC P-256 storage primary key (empty auth) */
+	SYM_HMACKEY,  /* LoadExternal'd HMAC key (auth "hk") */
+	SYM_EXTECC,   /* LoadExternal'd ECC P-256 public key */
+	SYM_EXTRSA,   /* LoadExternal'd RSA-2048 public key */
+	SYM_SEQ,      /* hash sequence (auth "seq") */
+	SYM_HSEQ,     /* HMAC sequence (auth "seq") */
+	SYM_POLICY,   /* trial policy session */
+	SYM_RSA_SIGN, /* RSA-2048 signing primary key (benchmark) */
+	SYM_CHILD,    /* a loaded child key (benchmark) */
+	SYM_COUNT
+};
 
 /* ---- fixtures (fixtures.c) ---- */
 enum fx_bit {
@@ -48,15 +66,18 @@ const char *fx_name(unsigned bit_index);
 extern const uint8_t p256_gx[32], p256_gy[32];
 
 /* Templates shared with the benchmark. */
-void tmpl_ecc_sign(struct params *p);
-void tmpl_ecc_storage(struct params *p);
-void tmpl_rsa_sign(struct params *p);
-void tmpl_ecc_public(struct params *p, uint16_t curve);
-void tmpl_rsa_public(struct params *p);
+void tmpl_ecc_sign(struct tb *p);
+void tmpl_ecc_storage(struct tb *p);
+void tmpl_rsa_sign(struct tb *p);
+void tmpl_ecc_public(struct tb *p, uint16_t curve);
+void tmpl_rsa_public(struct tb *p);
 /* CreatePrimary(hierarchy, password session) with a template. */
 void cmd_create_primary(struct cmd *c, uint32_t hierarchy, const char *user_auth,
-			void (*tmpl)(struct params *p));
+			void (*tmpl)(struct tb *p));
 void cmd_nv_define(struct cmd *c, uint32_t index, uint32_t attributes, uint16_t size);
+/* StartAuthSession(TPM_RH_NULL, TPM_RH_NULL): unsalted, SHA-256, nonceCaller
+ * 16 bytes of nonce_byte, AES-128-CFB parameter encryption if aes. */
+void cmd_start_session(struct cmd *c, uint8_t type, uint8_t nonce_byte, bool aes);
 /* LoadExternal of the HMAC key (auth "hk") on engine e: 0 and its handle,
  * or the response code. */
 uint32_t fixture_hmac_key(int e, uint32_t *handle);

@@ -1,16 +1,19 @@
 /* Both engines behind one interface; see engine.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../tests/common/libtpms_ref.h"
 #include "../../tests/common/tpm_host.h"
 #include "engine.h"
 #include "husk/err.h"
-#include "ref_libtpms.h"
 #include "tpm/tpm_internal.h"
 
 static struct tpm_host husk;
 static uint8_t *husk_base; /* NV state right after manufacture */
 static size_t husk_base_len;
+static uint8_t *ref_base;  /* libtpms's, after manufacture (and alignment) */
+static size_t ref_base_len;
 static bool husk_open, ref_open_done;
 
 const char *eng_name(int e)
@@ -18,88 +21,62 @@ const char *eng_name(int e)
 	return e == ENG_HUSK ? "husk" : "libtpms";
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint32_t rsp_parse(struct eng_rsp *r)
 {
-	if (r->len < 10 || r->len > sizeof(r->b) ||
-	    (((uint32_t)r->b[2] << 24) | ((uint32_t)r->b[3] << 16) | ((uint32_t)r->b[4] << 8) | r->b[5]) !=
-		    r->len) {
+	if (r->len < 10 || r->len > sizeof(r->b) || tpm_be32(r->b + 2) != r->len) {
 		r->tag = 0;
 		return r->rc = ENG_BROKEN;
 	}
-	r->tag = (uint16_t)(r->b[0] << 8 | r->b[1]);
-	r->rc = ((uint32_t)r->b[6] << 24) | ((uint32_t)r->b[7] << 16) | ((uint32_t)r->b[8] << 8) | r->b[9];
+	r->tag = tpm_be16(r->b);
+	r->rc = tpm_be32(r->b + 6);
 	return r->rc;
 }
 
 uint32_t eng_send(int e, const uint8_t *cmd, size_t len, struct eng_rsp *r)
 {
-	/* TPM_RC_RETRY, _YIELDED and _TESTING ask the caller to send the
-	 * command again, and a TSS does.  libtpms answers TPM_RC_RETRY to the
-	 * first use of a DA-protected entity after Startup (while it records
-	 * that DA is in use). */
-	for (int attempt = 0; attempt < 4; attempt++) {
-		int err;
-
+	r->len = 0;
+	/* libtpms_ref resends as a TSS does (TPM_RC_RETRY, _YIELDED and
+	 * _TESTING); husk's engine never answers those. */
+	if (e == ENG_REF)
+		ref_send(cmd, len, r->b, sizeof(r->b), &r->len);
+	else if (tpm_process(husk.tpm, cmd, len, 0, r->b, sizeof(r->b), &r->len))
 		r->len = 0;
-		if (e == ENG_HUSK)
-			err = tpm_process(husk.tpm, cmd, len, 0, r->b, sizeof(r->b), &r->len);
-		else
-			err = ref_process(cmd, len, r->b, sizeof(r->b), &r->len);
-		if (err) {
-			r->tag = 0;
-			return r->rc = ENG_BROKEN;
-		}
-		if (rsp_parse(r) != TPM_RC_RETRY && r->rc != TPM_RC_YIELDED && r->rc != TPM_RC_TESTING)
-			break;
+	return rsp_parse(r);
+}
+
+uint32_t eng_send_cmd(int e, const struct cmd *c, const uint32_t *symtab, struct eng_rsp *r)
+{
+	uint8_t buf[TPM_BUFFER_MAX];
+	size_t n = cmd_encode(c, symtab, NULL, buf, sizeof(buf));
+
+	if (!n) {
+		r->tag = 0;
+		return r->rc = ENG_BROKEN;
 	}
-	return r->rc;
+	return eng_send(e, buf, n, r);
 }
 
-/* A command with a password session for handle h (empty password). */
-static uint32_t send_pw(int e, uint32_t cc, uint32_t h, const uint8_t *params, size_t plen)
+uint32_t eng_flush(int e, uint32_t h)
 {
+	uint8_t c[16], p[4];
+	struct eng_rsp r;
+
+	if (!h)
+		return 0;
+	tpm_put_be32(p, h);
+	return eng_send(e, c, cmd_build(c, sizeof(c), TPM_CC_FlushContext, NULL, 0, NULL, 0, p, 4), &r);
+}
+
+/* A command to libtpms, with a password session (empty password) for
+ * auth_handle unless it is 0. */
+static uint32_t ref_call(uint32_t cc, uint32_t auth_handle, const uint8_t *params, size_t plen)
+{
+	unsigned n_auth = auth_handle ? 1 : 0;
 	uint8_t c[256];
-	size_t n = 10;
+	size_t n = cmd_build(c, sizeof(c), cc, &auth_handle, n_auth, NULL, n_auth, params, plen);
 	struct eng_rsp r;
 
-	put32(c + n, h);
-	n += 4;
-	put32(c + n, 9);
-	put32(c + n + 4, TPM_RS_PW);
-	put16(c + n + 8, 0);
-	c[n + 10] = 1;
-	put16(c + n + 11, 0);
-	n += 13;
-	memcpy(c + n, params, plen);
-	n += plen;
-	put16(c, TPM_ST_SESSIONS);
-	put32(c + 2, (uint32_t)n);
-	put32(c + 6, cc);
-	return eng_send(e, c, n, &r);
-}
-
-static uint32_t send_plain(int e, uint32_t cc, const uint8_t *params, size_t plen)
-{
-	uint8_t c[64];
-	struct eng_rsp r;
-
-	put16(c, TPM_ST_NO_SESSIONS);
-	put32(c + 2, (uint32_t)(10 + plen));
-	put32(c + 6, cc);
-	memcpy(c + 10, params, plen);
-	return eng_send(e, c, 10 + plen, &r);
+	return n ? eng_send(ENG_REF, c, n, &r) : ENG_BROKEN;
 }
 
 /* libtpms allocates a SHA-512 bank and allows 3 DA failures by default;
@@ -118,13 +95,13 @@ static int ref_align(void)
 	};
 	uint8_t da[12];
 
-	put32(da, TPM_DA_DEFAULT_MAX_TRIES);
-	put32(da + 4, TPM_DA_DEFAULT_RECOVERY);
-	put32(da + 8, TPM_DA_DEFAULT_LOCKOUT_REC);
-	if (send_plain(ENG_REF, TPM_CC_Startup, su_clear, 2) ||
-	    send_pw(ENG_REF, TPM_CC_PCR_Allocate, TPM_RH_PLATFORM, alloc, sizeof(alloc)) ||
-	    send_pw(ENG_REF, TPM_CC_DictionaryAttackParameters, TPM_RH_LOCKOUT, da, sizeof(da)) ||
-	    send_plain(ENG_REF, TPM_CC_Shutdown, su_clear, 2))
+	tpm_put_be32(da, TPM_DA_DEFAULT_MAX_TRIES);
+	tpm_put_be32(da + 4, TPM_DA_DEFAULT_RECOVERY);
+	tpm_put_be32(da + 8, TPM_DA_DEFAULT_LOCKOUT_REC);
+	if (ref_call(TPM_CC_Startup, 0, su_clear, 2) ||
+	    ref_call(TPM_CC_PCR_Allocate, TPM_RH_PLATFORM, alloc, sizeof(alloc)) ||
+	    ref_call(TPM_CC_DictionaryAttackParameters, TPM_RH_LOCKOUT, da, sizeof(da)) ||
+	    ref_call(TPM_CC_Shutdown, 0, su_clear, 2))
 		return -1;
 	return 0;
 }
@@ -154,9 +131,7 @@ int eng_open(const struct eng_opts *o)
 		fprintf(stderr, "libtpms: cannot align its configuration with husk's\n");
 		return -1;
 	}
-	if (ref_snapshot())
-		return -1;
-	return 0;
+	return ref_nv_get(&ref_base, &ref_base_len);
 }
 
 void eng_close(void)
@@ -168,13 +143,17 @@ void eng_close(void)
 	}
 	if (ref_open_done)
 		ref_close();
+	free(ref_base);
+	ref_base = NULL;
 	husk_open = ref_open_done = false;
 }
 
 int eng_fresh(int e)
 {
-	if (e == ENG_REF)
-		return ref_restore();
+	if (e == ENG_REF) {
+		ref_power_off();
+		return ref_nv_set(ref_base, ref_base_len) ? -1 : ref_power_on();
+	}
 	tpm_power_off(husk.tpm); /* fails only when already off */
 	if (husk_base) {
 		if (tpm_state_load(husk.tpm, husk_base, husk_base_len))
@@ -203,8 +182,12 @@ size_t eng_nv_size(int e)
 	uint8_t *blob;
 	size_t len;
 
-	if (e == ENG_REF)
-		return ref_nv_size();
+	if (e == ENG_REF) {
+		if (ref_nv_get(&blob, &len))
+			return 0;
+		free(blob);
+		return len;
+	}
 	if (tpm_state_save(husk.tpm, &blob, &len))
 		return 0;
 	tpm_state_free(husk.tpm, blob, len);

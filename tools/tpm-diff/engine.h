@@ -1,5 +1,6 @@
 /* The two TPMs husk-tpm-diff and husk-tpm-bench drive in one process:
- * husk's engine (lib/tpm, through tests/common/tpm_host) and libtpms. */
+ * husk's engine (lib/tpm, through tests/common/tpm_host) and libtpms
+ * (tests/common/libtpms_ref), each restored to a fresh state at will. */
 #ifndef HUSK_TPM_DIFF_ENGINE_H
 #define HUSK_TPM_DIFF_ENGINE_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../tests/common/tpmcmd.h"
 #include "tpm/tpm.h"
 
 enum { ENG_HUSK = 0, ENG_REF = 1, ENG_N = 2 };
@@ -36,6 +38,11 @@ int eng_power_cycle(int e);
 /* Sends one command; r->rc is the response code (ENG_BROKEN if the call
  * failed or the response is not a TPM response). */
 uint32_t eng_send(int e, const uint8_t *cmd, size_t len, struct eng_rsp *r);
+/* Encodes c for engine e (its symbolic handles from symtab) and sends it;
+ * ENG_BROKEN if it does not encode. */
+uint32_t eng_send_cmd(int e, const struct cmd *c, const uint32_t *symtab, struct eng_rsp *r);
+/* FlushContext(h); nothing if h is 0.  The response code. */
+uint32_t eng_flush(int e, uint32_t h);
 /* husk's context footprint (tpm_memory_used). */
 size_t eng_husk_memory(void);
 /* Bytes of the engine's NV state (husk: tpm_state_save; libtpms: its

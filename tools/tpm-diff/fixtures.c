@@ -43,7 +43,7 @@ static const uint8_t p384_gy[48] = {
 #define ATTR_EXTERNAL 0x00040440u    /* userWithAuth noDA sign */
 #define ATTR_EXTERNAL_RSA 0x00060440u /* userWithAuth noDA decrypt sign */
 
-static void ecc_head(struct params *p, uint32_t attrs)
+static void ecc_head(struct tb *p, uint32_t attrs)
 {
 	p_alg(p, "type", TPM_ALG_ECC);
 	p_alg(p, "nameAlg", TPM_ALG_SHA256);
@@ -51,7 +51,7 @@ static void ecc_head(struct params *p, uint32_t attrs)
 	p_2b(p, "authPolicy", NULL, 0);
 }
 
-void tmpl_ecc_sign(struct params *p)
+void tmpl_ecc_sign(struct tb *p)
 {
 	ecc_head(p, ATTR_SIGN_KEY);
 	p_alg(p, "symmetric", TPM_ALG_NULL);
@@ -63,7 +63,7 @@ void tmpl_ecc_sign(struct params *p)
 	p_2b(p, "unique.y", NULL, 0);
 }
 
-void tmpl_ecc_storage(struct params *p)
+void tmpl_ecc_storage(struct tb *p)
 {
 	ecc_head(p, ATTR_STORAGE_KEY);
 	p_alg(p, "symmetric", TPM_ALG_AES);
@@ -76,7 +76,7 @@ void tmpl_ecc_storage(struct params *p)
 	p_2b(p, "unique.y", NULL, 0);
 }
 
-void tmpl_rsa_sign(struct params *p)
+void tmpl_rsa_sign(struct tb *p)
 {
 	p_alg(p, "type", TPM_ALG_RSA);
 	p_alg(p, "nameAlg", TPM_ALG_SHA256);
@@ -90,7 +90,7 @@ void tmpl_rsa_sign(struct params *p)
 	p_2b(p, "unique", NULL, 0);
 }
 
-void tmpl_ecc_public(struct params *p, uint16_t curve)
+void tmpl_ecc_public(struct tb *p, uint16_t curve)
 {
 	bool p384 = curve == TPM_ECC_NIST_P384;
 
@@ -106,7 +106,7 @@ void tmpl_ecc_public(struct params *p, uint16_t curve)
 
 /* An RSA-2048 public key: any odd 2048-bit number serves as a modulus for
  * loading, naming and public-key operations. */
-void tmpl_rsa_public(struct params *p)
+void tmpl_rsa_public(struct tb *p)
 {
 	uint8_t n[256];
 	uint32_t x = 0x12345678;
@@ -129,7 +129,7 @@ void tmpl_rsa_public(struct params *p)
 }
 
 void cmd_create_primary(struct cmd *c, uint32_t hierarchy, const char *user_auth,
-			void (*tmpl)(struct params *p))
+			void (*tmpl)(struct tb *p))
 {
 	cmd_init(c, TPM_CC_CreatePrimary);
 	cmd_handle(c, hierarchy);
@@ -194,14 +194,11 @@ uint32_t fixture_hmac_key(int e, uint32_t *handle)
 {
 	static struct cmd c;
 	struct eng_rsp r;
-	uint8_t buf[TPM_BUFFER_MAX];
-	size_t n;
 
 	cmd_load_hmac_key(&c);
-	n = cmd_encode(&c, NULL, buf, sizeof(buf));
-	if (!n || eng_send(e, buf, n, &r))
-		return n ? r.rc : ENG_BROKEN;
-	*handle = rsp_handle(&r);
+	if (eng_send_cmd(e, &c, NULL, &r))
+		return r.rc;
+	*handle = rsp_handle(r.b, r.len);
 	return 0;
 }
 
@@ -218,29 +215,25 @@ static void cmd_load_public(struct cmd *c, bool rsa)
 	p_handle(&c->p, "hierarchy", TPM_RH_NULL);
 }
 
-static void cmd_start_trial(struct cmd *c)
+void cmd_start_session(struct cmd *c, uint8_t type, uint8_t nonce_byte, bool aes)
 {
 	uint8_t nonce[16];
 
-	memset(nonce, 0x11, sizeof(nonce));
+	memset(nonce, nonce_byte, sizeof(nonce));
 	cmd_init(c, TPM_CC_StartAuthSession);
 	cmd_handle(c, TPM_RH_NULL);
 	cmd_handle(c, TPM_RH_NULL);
 	p_2b(&c->p, "nonceCaller", nonce, sizeof(nonce));
 	p_2b(&c->p, "encryptedSalt", NULL, 0);
-	p_u8(&c->p, "sessionType", TPM_SE_TRIAL);
-	p_alg(&c->p, "symmetric", TPM_ALG_NULL);
+	p_u8(&c->p, "sessionType", type);
+	if (aes) {
+		p_alg(&c->p, "symmetric", TPM_ALG_AES);
+		p_u16(&c->p, "symmetric.keyBits", 128);
+		p_alg(&c->p, "symmetric.mode", TPM_ALG_CFB);
+	} else {
+		p_alg(&c->p, "symmetric", TPM_ALG_NULL);
+	}
 	p_alg(&c->p, "authHash", TPM_ALG_SHA256);
-}
-
-static uint32_t send_cmd(int e, struct world *w, const struct cmd *c, struct eng_rsp *r)
-{
-	uint8_t buf[TPM_BUFFER_MAX];
-	size_t n = cmd_encode(c, w->sym[e], buf, sizeof(buf));
-
-	if (!n)
-		return r->rc = ENG_BROKEN;
-	return eng_send(e, buf, n, r);
 }
 
 static void nv_write_cmd(struct cmd *c, uint32_t index, uint16_t size)
@@ -301,19 +294,19 @@ static uint32_t make_fixture(int e, struct world *w, unsigned i)
 		out = SYM_HSEQ;
 		break;
 	case FX_POLICY:
-		cmd_start_trial(&c);
+		cmd_start_session(&c, TPM_SE_TRIAL, 0x11, false);
 		out = SYM_POLICY;
 		break;
 	case FX_NV:
 		cmd_nv_define(&c, NV_ORD, TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA, 64);
-		if ((rc = send_cmd(e, w, &c, &r)))
+		if ((rc = eng_send_cmd(e, &c, w->sym[e], &r)))
 			return rc;
 		nv_write_cmd(&c, NV_ORD, 64);
 		break;
 	case FX_NVCTR:
 		cmd_nv_define(&c, NV_CTR, (TPM_NT_COUNTER << TPMA_NV_TPM_NT_SHIFT) | TPMA_NV_AUTHWRITE |
 						  TPMA_NV_AUTHREAD | TPMA_NV_NO_DA, 8);
-		if ((rc = send_cmd(e, w, &c, &r)))
+		if ((rc = eng_send_cmd(e, &c, w->sym[e], &r)))
 			return rc;
 		cmd_init(&c, TPM_CC_NV_Increment);
 		cmd_handle(&c, NV_CTR);
@@ -331,9 +324,9 @@ static uint32_t make_fixture(int e, struct world *w, unsigned i)
 	default:
 		return ENG_BROKEN;
 	}
-	rc = send_cmd(e, w, &c, &r);
+	rc = eng_send_cmd(e, &c, w->sym[e], &r);
 	if (rc == 0 && out != SYM_NONE)
-		w->sym[e][out] = rsp_handle(&r);
+		w->sym[e][out] = rsp_handle(r.b, r.len);
 	return rc;
 }
 

@@ -3,22 +3,16 @@
 # `make tpm-diff-smoke` on what husk implements today.  See docs/tpm-testing.md.
 HUSK_TPM_DIFF := $(BUILD)/host/tools/husk-tpm-diff
 
-# Shared with tools/tpm-bench: the two engines, commands, fixtures.
-TPM_DIFF_COMMON_SRCS := tools/tpm-diff/engine.c tools/tpm-diff/ref_libtpms.c \
-	tools/tpm-diff/tpmcmd.c tools/tpm-diff/fixtures.c tests/common/tpm_host.c
+# Shared with tools/tpm-bench: the two engines, code names, fixtures, and
+# tests/common's hosted engine, command builder and libtpms reference.
+TPM_DIFF_COMMON_SRCS := tools/tpm-diff/engine.c tools/tpm-diff/names.c tools/tpm-diff/fixtures.c \
+	$(TPM_HOST_SRCS) $(TPM_LIBTPMS_SRCS)
 TPM_DIFF_COMMON_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(TPM_DIFF_COMMON_SRCS))
-TPM_DIFF_HUSK_LIBS := $(BUILD)/host/libtpm.a $(BUILD)/host/libcrypto.a \
-	$(BUILD)/host/libmbedcrypto.a $(BUILD)/host/libfmt.a
 
 TPM_DIFF_SRCS := tools/tpm-diff/main.c tools/tpm-diff/mutations.c tools/tpm-diff/outputs.c
 TPM_DIFF_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(TPM_DIFF_SRCS)) $(TPM_DIFF_COMMON_OBJS)
 
-$(HUSK_TPM_DIFF): $(TPM_DIFF_OBJS) $(TPM_DIFF_HUSK_LIBS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(HOSTCC) -o $@ $(TPM_DIFF_OBJS) $(TPM_DIFF_HUSK_LIBS) -ltpms
-
-ALL_TARGETS += $(HUSK_TPM_DIFF)
+$(eval $(call tpm_host_tool,$(HUSK_TPM_DIFF),$(TPM_DIFF_OBJS)))
 
 .PHONY: tpm-diff tpm-diff-smoke
 # Every case; exit status 1 on any difference known.txt does not explain.

@@ -28,7 +28,7 @@ static const uint8_t digest32[32] = {
 	0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
 };
 
-static void pcr_selection(struct params *p, uint16_t alg, uint8_t b0, uint8_t b1, uint8_t b2)
+static void pcr_selection(struct tb *p, uint16_t alg, uint8_t b0, uint8_t b1, uint8_t b2)
 {
 	p_u32(p, "pcrSelection.count", 1);
 	p_alg(p, "pcrSelection.hash", alg);
@@ -455,34 +455,12 @@ static void b_nv_readlock(struct cmd *c)
 
 static void b_start_session(struct cmd *c)
 {
-	uint8_t nonce[16];
-
-	memset(nonce, 0x22, sizeof(nonce));
-	cmd_init(c, TPM_CC_StartAuthSession);
-	cmd_handle(c, TPM_RH_NULL);
-	cmd_handle(c, TPM_RH_NULL);
-	p_2b(&c->p, "nonceCaller", nonce, sizeof(nonce));
-	p_2b(&c->p, "encryptedSalt", NULL, 0);
-	p_u8(&c->p, "sessionType", TPM_SE_TRIAL);
-	p_alg(&c->p, "symmetric", TPM_ALG_NULL);
-	p_alg(&c->p, "authHash", TPM_ALG_SHA256);
+	cmd_start_session(c, TPM_SE_TRIAL, 0x22, false);
 }
 
 static void b_start_hmac_session(struct cmd *c)
 {
-	uint8_t nonce[16];
-
-	memset(nonce, 0x22, sizeof(nonce));
-	cmd_init(c, TPM_CC_StartAuthSession);
-	cmd_handle(c, TPM_RH_NULL);
-	cmd_handle(c, TPM_RH_NULL);
-	p_2b(&c->p, "nonceCaller", nonce, sizeof(nonce));
-	p_2b(&c->p, "encryptedSalt", NULL, 0);
-	p_u8(&c->p, "sessionType", TPM_SE_HMAC);
-	p_alg(&c->p, "symmetric", TPM_ALG_AES);
-	p_u16(&c->p, "symmetric.keyBits", 128);
-	p_alg(&c->p, "symmetric.mode", TPM_ALG_CFB);
-	p_alg(&c->p, "authHash", TPM_ALG_SHA256);
+	cmd_start_session(c, TPM_SE_HMAC, 0x22, true);
 }
 
 static void policy(struct cmd *c, uint32_t cc)
@@ -719,7 +697,7 @@ static void add(struct mut *m, unsigned *n, uint8_t kind, uint32_t a, uint32_t b
 	(*n)++;
 }
 
-static uint32_t field_value(const struct cmd *c, const struct field *f)
+static uint32_t field_value(const struct cmd *c, const struct tb_field *f)
 {
 	uint32_t v = 0;
 
@@ -730,7 +708,7 @@ static uint32_t field_value(const struct cmd *c, const struct field *f)
 
 static void field_mutations(const struct cmd *c, unsigned fi, struct mut *m, unsigned *n)
 {
-	const struct field *f = &c->p.f[fi];
+	const struct tb_field *f = &c->p.f[fi];
 	uint32_t v = f->kind == F_2B ? 0 : field_value(c, f);
 	uint32_t vals[32];
 	unsigned nv = 0;
@@ -892,14 +870,14 @@ static size_t apply(const struct cmd *base, const struct mut *m, const uint32_t 
 		}
 		break;
 	case M_FIELD: {
-		const struct field *f = &c.p.f[m->a];
+		const struct tb_field *f = &c.p.f[m->a];
 
 		for (unsigned i = 0; i < f->len; i++)
 			c.p.b[f->off + i] = (uint8_t)(m->b >> (8 * (f->len - 1 - i)));
 		break;
 	}
 	case M_2B: {
-		const struct field *f = &c.p.f[m->a];
+		const struct tb_field *f = &c.p.f[m->a];
 		uint16_t size = f->len;
 		size_t grow = 0;
 
@@ -920,35 +898,35 @@ static size_t apply(const struct cmd *base, const struct mut *m, const uint32_t 
 			memset(c.p.b + at, 0x66, grow);
 			c.p.n += grow;
 		}
-		put16(c.p.b + f->off, size);
+		tpm_put_be16(c.p.b + f->off, size);
 		break;
 	}
 	default:
 		break;
 	}
-	n = cmd_encode(&c, symtab, out, cap);
+	n = cmd_encode(&c, symtab, NULL, out, cap);
 	if (!n)
 		return 0;
 	switch (m->kind) {
 	case M_TRUNC:
 		if (m->a >= 6)
-			put32(out + 2, m->a);
+			tpm_put_be32(out + 2, m->a);
 		return m->a ? m->a : (size_t)-1; /* -1: the empty command */
 	case M_SIZE:
-		put32(out + 2, m->a);
+		tpm_put_be32(out + 2, m->a);
 		break;
 	case M_TAG:
-		put16(out, (uint16_t)m->a);
+		tpm_put_be16(out, (uint16_t)m->a);
 		break;
 	case M_CC:
-		put32(out + 6, m->a);
+		tpm_put_be32(out + 6, m->a);
 		break;
 	case M_TRAIL:
 		if (n + m->a > cap)
 			return 0;
 		memset(out + n, 0, m->a);
 		n += m->a;
-		put32(out + 2, (uint32_t)n);
+		tpm_put_be32(out + 2, (uint32_t)n);
 		break;
 	default:
 		break;
@@ -984,7 +962,7 @@ int run_mutations(void)
 		tp->build(&base);
 		for (unsigned s = 0; s < SYM_COUNT; s++)
 			fake[s] = 0x80000000;
-		len = cmd_encode(&base, fake, enc, sizeof(enc));
+		len = cmd_encode(&base, fake, NULL, enc, sizeof(enc));
 		nm = gen(&base, len, muts);
 		for (unsigned i = 0; i < nm; i++) {
 			struct result res;

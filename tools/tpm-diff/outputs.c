@@ -95,8 +95,8 @@ static bool cmp_clock(struct sc *s, struct result *res, const struct view v[ENG_
 		return false;
 	}
 	for (int e = 0; e < ENG_N; e++) {
-		reset[e] = be32(v[e].p + 16);
-		restart[e] = be32(v[e].p + 20);
+		reset[e] = tpm_be32(v[e].p + 16);
+		restart[e] = tpm_be32(v[e].p + 20);
 		if (!s->have_clock[e]) {
 			s->have_clock[e] = true;
 			s->reset0[e] = reset[e];
@@ -123,12 +123,12 @@ static bool cmp_hash_ticket(struct result *res, const struct view v[ENG_N])
 	struct view d[ENG_N];
 
 	for (int e = 0; e < ENG_N; e++) {
-		if (v[e].n < 2 + 6 || be16(v[e].p) + 2u + 6u > v[e].n) {
+		if (v[e].n < 2 + 6 || tpm_be16(v[e].p) + 2u + 6u > v[e].n) {
 			snprintf(res->detail, sizeof(res->detail), "%s: malformed Hash response", eng_name(e));
 			return false;
 		}
 		d[e].p = v[e].p;
-		d[e].n = 2u + be16(v[e].p) + 6u;
+		d[e].n = 2u + tpm_be16(v[e].p) + 6u;
 	}
 	return same_bytes(res, &d[0], &d[1], "outHash and ticket tag/hierarchy");
 }
@@ -138,12 +138,12 @@ static bool cmp_testresult(struct result *res, const struct view v[ENG_N])
 	uint32_t rc[ENG_N];
 
 	for (int e = 0; e < ENG_N; e++) {
-		if (v[e].n < 6 || be16(v[e].p) + 6u != v[e].n) {
+		if (v[e].n < 6 || tpm_be16(v[e].p) + 6u != v[e].n) {
 			snprintf(res->detail, sizeof(res->detail), "%s: malformed GetTestResult response",
 				 eng_name(e));
 			return false;
 		}
-		rc[e] = be32(v[e].p + 2 + be16(v[e].p));
+		rc[e] = tpm_be32(v[e].p + 2 + tpm_be16(v[e].p));
 	}
 	if (rc[0] != rc[1]) {
 		snprintf(res->detail, sizeof(res->detail), "testResult: husk 0x%x, libtpms 0x%x", rc[0], rc[1]);
@@ -169,7 +169,7 @@ static bool step(struct sc *s, const char *name, const struct cmd *c, enum cmp h
 	res.cc = c->cc;
 	for (int e = 0; e < ENG_N; e++) {
 		uint8_t buf[TPM_BUFFER_MAX];
-		size_t n = cmd_encode(c, s->w.sym[e], buf, sizeof(buf));
+		size_t n = cmd_encode(c, s->w.sym[e], NULL, buf, sizeof(buf));
 
 		if (!n) {
 			/* A handle an earlier step should have made is missing. */
@@ -180,7 +180,7 @@ static bool step(struct sc *s, const char *name, const struct cmd *c, enum cmp h
 		}
 		eng_send(e, buf, n, &r[e]);
 		if (r[e].rc == 0 && out != SYM_NONE)
-			s->w.sym[e][out] = rsp_handle(&r[e]);
+			s->w.sym[e][out] = rsp_handle(r[e].b, r[e].len);
 	}
 	if (!case_selected(res.id))
 		return r[0].rc == 0 && r[1].rc == 0;
@@ -205,7 +205,8 @@ static bool step(struct sc *s, const char *name, const struct cmd *c, enum cmp h
 		struct view v[ENG_N];
 
 		res.kind = R_OUTPUT;
-		if (!rsp_params(&r[0], out_handle, &v[0]) || !rsp_params(&r[1], out_handle, &v[1])) {
+		if (!rsp_params(r[0].b, r[0].len, out_handle, &v[0]) ||
+		    !rsp_params(r[1].b, r[1].len, out_handle, &v[1])) {
 			res.equal = false;
 			snprintf(res.detail, sizeof(res.detail), "malformed response");
 		} else if (how == CMP_ALL) {
@@ -223,7 +224,7 @@ static bool step(struct sc *s, const char *name, const struct cmd *c, enum cmp h
 			struct view rest[ENG_N];
 
 			for (int e = 0; e < ENG_N; e++) {
-				uint32_t ctr = v[e].n >= 4 ? be32(v[e].p) : 0;
+				uint32_t ctr = v[e].n >= 4 ? tpm_be32(v[e].p) : 0;
 
 				if (!s->have_ctr[e])
 					s->ctr0[e] = ctr;
@@ -347,16 +348,7 @@ static void flush(struct sc *s, enum sym sym)
 {
 	/* The handle is a parameter: per engine, so sent one by one. */
 	for (int e = 0; e < ENG_N; e++) {
-		uint8_t buf[16];
-		struct eng_rsp r;
-
-		if (!s->w.sym[e][sym])
-			continue;
-		put16(buf, TPM_ST_NO_SESSIONS);
-		put32(buf + 2, 14);
-		put32(buf + 6, TPM_CC_FlushContext);
-		put32(buf + 10, s->w.sym[e][sym]);
-		eng_send(e, buf, 14, &r);
+		eng_flush(e, s->w.sym[e][sym]);
 		s->w.sym[e][sym] = 0;
 	}
 }

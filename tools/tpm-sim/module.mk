@@ -6,17 +6,10 @@ HUSK_TPM_SIM := $(BUILD)/host/tools/husk-tpm-sim
 TPM_SIM_SRCS := tools/tpm-sim/main.c tools/tpm-sim/server.c tools/tpm-sim/net.c \
 	tools/tpm-sim/proto_swtpm.c tools/tpm-sim/proto_mssim.c tools/tpm-sim/sim.c \
 	tools/tpm-sim/statefile.c tools/tpm-sim/backends.c tools/tpm-sim/backend_libtpms.c \
-	tools/tpm-sim/backend_husk.c
+	tools/tpm-sim/backend_husk.c $(TPM_LIBTPMS_SRCS)
 TPM_SIM_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(TPM_SIM_SRCS))
-TPM_SIM_LIBS := $(BUILD)/host/libtpm.a $(BUILD)/host/libcrypto.a \
-	$(BUILD)/host/libmbedcrypto.a $(BUILD)/host/libfmt.a
 
-$(HUSK_TPM_SIM): $(TPM_SIM_OBJS) $(TPM_SIM_LIBS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(HOSTCC) -o $@ $(TPM_SIM_OBJS) $(TPM_SIM_LIBS) -ltpms
-
-ALL_TARGETS += $(HUSK_TPM_SIM)
+$(eval $(call tpm_host_tool,$(HUSK_TPM_SIM),$(TPM_SIM_OBJS)))
 
 .PHONY: tpm-sim-smoke
 # Runs the server against tpm2-tools over both protocols (BACKEND=libtpms|husk).

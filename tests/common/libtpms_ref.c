@@ -1,9 +1,5 @@
-/* libtpms as an in-process reference TPM; see ref_libtpms.h.
- *
- * NV "files" live in memory, so a run is hermetic: no TPM_PATH, nothing
- * left behind.  A missing "permall" makes libtpms manufacture a fresh TPM
- * in TPMLIB_MainInit. */
-#include <stdbool.h>
+/* libtpms as an in-process reference TPM; see libtpms_ref.h.  Only
+ * libtpms's headers here: husk's TPM names collide with them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +8,15 @@
 #include <libtpms/tpm_library.h>
 #include <libtpms/tpm_nvfilename.h>
 
-#include "ref_libtpms.h"
+#include "libtpms_ref.h"
 
-#define NFILES 4
-#define CMD_MAX 4096
+#define NFILES 4     /* permanent, volatile and saved state, and a spare */
+#define CMD_MAX 4096 /* husk's TPM_BUFFER_MAX */
+
+/* TPM 2.0 response codes that ask the caller to send the command again. */
+#define RC_YIELDED 0x908u
+#define RC_TESTING 0x90au
+#define RC_RETRY 0x922u
 
 struct file {
 	char name[32];
@@ -25,10 +26,10 @@ struct file {
 
 static struct {
 	struct file files[NFILES];
-	unsigned char *snap;     /* permall of ref_snapshot */
-	uint32_t snap_len;
 	bool running;
-	unsigned char *rbuf;     /* libtpms's response buffer, reused */
+	uint8_t locality;
+	bool physical_presence;
+	unsigned char *rbuf;         /* libtpms's response buffer, reused */
 	uint32_t rbuf_size;
 	unsigned char cbuf[CMD_MAX]; /* TPMLIB_Process wants a writable command */
 } ref;
@@ -41,10 +42,12 @@ static struct file *file_find(const char *name)
 	return NULL;
 }
 
-static void file_drop(struct file *f)
+static void files_drop(void)
 {
-	free(f->data);
-	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < NFILES; i++) {
+		free(ref.files[i].data);
+		memset(&ref.files[i], 0, sizeof(ref.files[i]));
+	}
 }
 
 static int file_set(const char *name, const unsigned char *data, uint32_t len)
@@ -52,7 +55,7 @@ static int file_set(const char *name, const unsigned char *data, uint32_t len)
 	struct file *f = file_find(name);
 	unsigned char *copy;
 
-	if (strlen(name) >= sizeof(f->name))
+	if (strlen(name) >= sizeof(ref.files[0].name))
 		return -1;
 	for (int i = 0; i < NFILES && !f; i++)
 		if (!ref.files[i].data)
@@ -70,13 +73,14 @@ static int file_set(const char *name, const unsigned char *data, uint32_t len)
 	return 0;
 }
 
+/* ---- libtpms's callbacks ---- */
+
 static TPM_RESULT cb_nv_init(void)
 {
 	return TPM_SUCCESS;
 }
 
-static TPM_RESULT cb_nv_load(unsigned char **data, uint32_t *length, uint32_t tpm_number,
-			     const char *name)
+static TPM_RESULT cb_nv_load(unsigned char **data, uint32_t *length, uint32_t tpm_number, const char *name)
 {
 	struct file *f = file_find(name);
 
@@ -84,7 +88,7 @@ static TPM_RESULT cb_nv_load(unsigned char **data, uint32_t *length, uint32_t tp
 	*data = NULL;
 	*length = 0;
 	if (!f)
-		return TPM_RETRY; /* no such file */
+		return TPM_RETRY; /* no such file: for permall, libtpms manufactures */
 	*data = malloc(f->len ? f->len : 1); /* libtpms frees it */
 	if (!*data)
 		return TPM_FAIL;
@@ -107,7 +111,8 @@ static TPM_RESULT cb_nv_delete(uint32_t tpm_number, const char *name, TPM_BOOL m
 	(void)tpm_number;
 	if (!f)
 		return must_exist ? TPM_FAIL : TPM_SUCCESS;
-	file_drop(f);
+	free(f->data);
+	memset(f, 0, sizeof(*f));
 	return TPM_SUCCESS;
 }
 
@@ -119,14 +124,14 @@ static TPM_RESULT cb_io_init(void)
 static TPM_RESULT cb_locality(TPM_MODIFIER_INDICATOR *locality, uint32_t tpm_number)
 {
 	(void)tpm_number;
-	*locality = 0;
+	*locality = ref.locality;
 	return TPM_SUCCESS;
 }
 
-static TPM_RESULT cb_pp(TPM_BOOL *pp, uint32_t tpm_number)
+static TPM_RESULT cb_physical_presence(TPM_BOOL *pp, uint32_t tpm_number)
 {
 	(void)tpm_number;
-	*pp = 0;
+	*pp = ref.physical_presence;
 	return TPM_SUCCESS;
 }
 
@@ -138,8 +143,10 @@ static struct libtpms_callbacks callbacks = {
 	.tpm_nvram_deletename = cb_nv_delete,
 	.tpm_io_init = cb_io_init,
 	.tpm_io_getlocality = cb_locality,
-	.tpm_io_getphysicalpresence = cb_pp,
+	.tpm_io_getphysicalpresence = cb_physical_presence,
 };
+
+/* ---- life cycle ---- */
 
 int ref_open(void)
 {
@@ -149,73 +156,50 @@ int ref_open(void)
 	return 0;
 }
 
-static void power_off(void)
+void ref_close(void)
 {
-	if (ref.running)
-		TPMLIB_Terminate();
-	ref.running = false;
+	ref_power_off();
+	files_drop();
+	free(ref.rbuf);
+	memset(&ref, 0, sizeof(ref));
 }
 
-static int power_on(void)
+int ref_power_on(void)
 {
+	if (ref.running)
+		return 0;
 	if (TPMLIB_MainInit() != TPM_SUCCESS)
 		return -1;
 	ref.running = true;
 	return 0;
 }
 
-void ref_close(void)
+void ref_power_off(void)
 {
-	power_off();
-	for (int i = 0; i < NFILES; i++)
-		file_drop(&ref.files[i]);
-	free(ref.snap);
-	free(ref.rbuf);
-	memset(&ref, 0, sizeof(ref));
+	if (ref.running)
+		TPMLIB_Terminate();
+	ref.running = false;
 }
 
-int ref_manufacture(void)
+bool ref_powered(void)
 {
-	power_off();
-	for (int i = 0; i < NFILES; i++)
-		file_drop(&ref.files[i]);
-	return power_on();
-}
-
-int ref_snapshot(void)
-{
-	struct file *f = file_find(TPM_PERMANENT_ALL_NAME);
-	unsigned char *copy;
-
-	if (!f)
-		return -1;
-	copy = malloc(f->len);
-	if (!copy)
-		return -1;
-	memcpy(copy, f->data, f->len);
-	free(ref.snap);
-	ref.snap = copy;
-	ref.snap_len = f->len;
-	return 0;
-}
-
-int ref_restore(void)
-{
-	if (!ref.snap)
-		return -1;
-	power_off();
-	for (int i = 0; i < NFILES; i++)
-		file_drop(&ref.files[i]);
-	if (file_set(TPM_PERMANENT_ALL_NAME, ref.snap, ref.snap_len))
-		return -1;
-	return power_on();
+	return ref.running;
 }
 
 int ref_power_cycle(void)
 {
-	power_off();
-	return power_on();
+	ref_power_off();
+	return ref_power_on();
 }
+
+int ref_manufacture(void)
+{
+	ref_power_off();
+	files_drop();
+	return ref_power_on();
+}
+
+/* ---- commands ---- */
 
 int ref_process(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, size_t *rsp_len)
 {
@@ -232,11 +216,54 @@ int ref_process(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, size_t
 	return 0;
 }
 
-size_t ref_nv_size(void)
+uint32_t ref_send(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, size_t *rsp_len)
+{
+	uint32_t rc = REF_NO_RESPONSE;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if (ref_process(cmd, len, rsp, cap, rsp_len) || *rsp_len < 10) {
+			*rsp_len = 0;
+			return REF_NO_RESPONSE;
+		}
+		rc = (uint32_t)rsp[6] << 24 | (uint32_t)rsp[7] << 16 | (uint32_t)rsp[8] << 8 | rsp[9];
+		if (rc != RC_RETRY && rc != RC_YIELDED && rc != RC_TESTING)
+			break;
+	}
+	return rc;
+}
+
+/* ---- NV state ---- */
+
+int ref_nv_get(uint8_t **blob, size_t *len)
 {
 	struct file *f = file_find(TPM_PERMANENT_ALL_NAME);
 
-	return f ? f->len : 0;
+	if (!f)
+		return -1;
+	*blob = malloc(f->len ? f->len : 1);
+	if (!*blob)
+		return -1;
+	memcpy(*blob, f->data, f->len);
+	*len = f->len;
+	return 0;
+}
+
+int ref_nv_set(const uint8_t *blob, size_t len)
+{
+	if (ref.running || len > UINT32_MAX)
+		return -1;
+	files_drop();
+	return blob ? file_set(TPM_PERMANENT_ALL_NAME, blob, (uint32_t)len) : 0;
+}
+
+void ref_set_locality(uint8_t locality)
+{
+	ref.locality = locality;
+}
+
+void ref_set_physical_presence(bool on)
+{
+	ref.physical_presence = on;
 }
 
 const char *ref_version(void)
