@@ -10,6 +10,9 @@ Levels (see docs/testing.md):
   tpm     tpm2-tools scenarios against husk's TPM engine (simulator server,
           swtpm and mssim protocols) and the server's own smoke test
   build   reproducibility of the IGVM file
+  igvm    husk-igvm against an independent SNP digest/MRTD implementation
+          (tests/igvm/snp_digest.py), ID-block signing, the `check` corpus,
+          reproducibility of every target, the three-platform file's boot
   fuzz    every fuzz target for a short time (FUZZ_SECONDS, default 10)
 
 Every failure prints the reason and the tail of the output it came from."""
@@ -271,6 +274,11 @@ def level_build(args):
         record("build", "igvm_reproducible", same, out)
 
 
+def level_igvm(args):
+    rc, out = run([sys.executable, "tests/igvm/igvm_tests.py", "--build", args.build], 900)
+    record_lines("igvm", "", rc, out)
+
+
 # ---------------------------------------------------------------- fuzz
 
 
@@ -294,7 +302,8 @@ def level_fuzz(args):
                 print("      %s: %s executions in %d s" % (name, execs, args.fuzz_seconds))
 
 
-LEVELS = [("unit", level_unit), ("build", level_build), ("tpm", level_tpm), ("ktest", level_ktest),
+LEVELS = [("unit", level_unit), ("build", level_build), ("igvm", level_igvm), ("tpm", level_tpm),
+          ("ktest", level_ktest),
           ("guard", level_guard), ("params", level_params), ("boot", level_boot),
           ("fuzz", level_fuzz)]
 

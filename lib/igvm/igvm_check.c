@@ -386,6 +386,11 @@ static int check_parameter_area(struct igvm_validator *v, const struct igvm_head
 		return igvm_fail(err, h, HUSK_ERR_ALIGN,
 				 "size 0x%llx is not a non-zero multiple of 4 KiB",
 				 (unsigned long long)pa.number_of_bytes);
+	if (pa.number_of_bytes > IGVM_MAX_PARAMETER_AREA_SIZE)
+		return igvm_fail(err, h, HUSK_ERR_UNSUPPORTED,
+				 "size 0x%llx is larger than husk's limit of 0x%x (a loader "
+				 "allocates the area whole)", (unsigned long long)pa.number_of_bytes,
+				 IGVM_MAX_PARAMETER_AREA_SIZE);
 	if (find_area(v, pa.parameter_area_index))
 		return igvm_fail(err, h, HUSK_ERR_FORMAT, "parameter area %u declared twice",
 				 pa.parameter_area_index);

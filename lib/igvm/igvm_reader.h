@@ -27,6 +27,7 @@
  * no allocation and stays linear in the file size. */
 #define IGVM_MAX_PLATFORMS       32u /* one per compatibility-mask bit */
 #define IGVM_MAX_PARAMETER_AREAS 64u
+#define IGVM_MAX_PARAMETER_AREA_SIZE (256u << 20) /* a loader allocates it whole */
 
 #define IGVM_ERROR_MSG_MAX 200u
 #define IGVM_NO_HEADER     0xffffffffu

@@ -4,7 +4,7 @@
  * reject with a precise message.
  *
  * With IGVM_WRITE_CORPUS=DIR in the environment it also writes the fuzzer's
- * seed files (tests/fuzz/corpus/igvm_reader/) into DIR. */
+ * seed files (tests/fuzz/corpus/fuzz_igvm_reader/) into DIR. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -186,7 +186,7 @@ static int fill_boot_params(struct layout *l, const char *version)
 	bp->magic = HUSK_BOOT_PARAMS_MAGIC;
 	bp->version = HUSK_BOOT_PARAMS_VERSION;
 	bp->size = sizeof(*bp);
-	bp->platform = l->cfg.platform;
+	bp->platform = l->platform;
 	bp->region_base = l->cfg.region_base;
 	bp->region_size = l->cfg.region_size;
 	bp->window_va = HUSK_WINDOW_VA;
@@ -218,8 +218,31 @@ static int fill_boot_params(struct layout *l, const char *version)
 	return HUSK_OK;
 }
 
+/* SNP: husk's memory is private, so every present entry (tables and leaves)
+ * and CR3 carry the C-bit.  (lib/pt, and so the kernel's own later edits,
+ * know nothing of it yet; an SNP platform will have to.) */
+static void apply_c_bit(struct layout *l)
+{
+	uint64_t c = 1ull << l->cfg.snp_c_bit;
+
+	for (uint64_t pg = 0; pg < l->pt_pages; pg++) {
+		uint8_t *table = l->region + l->pt_offset + pg * HUSK_PAGE_SIZE;
+
+		for (unsigned i = 0; i < PT_ENTRIES; i++) {
+			uint64_t e;
+
+			memcpy(&e, table + i * 8, 8);
+			if (e & PT_P) {
+				e |= c;
+				memcpy(table + i * 8, &e, 8);
+			}
+		}
+	}
+	l->cr3 |= c;
+}
+
 int layout_build(const struct target_config *cfg, const struct elf_file *kernel,
-		 const char *version, struct layout *l)
+		 const char *version, uint32_t platform, struct layout *l)
 {
 	uint8_t *perm;
 	uint64_t start;
@@ -227,6 +250,7 @@ int layout_build(const struct target_config *cfg, const struct elf_file *kernel,
 
 	memset(l, 0, sizeof(*l));
 	l->cfg = *cfg;
+	l->platform = platform;
 	l->npages = cfg->region_size / HUSK_PAGE_SIZE;
 	l->region = calloc(1, cfg->region_size);
 	l->state = calloc(1, l->npages);
@@ -256,6 +280,9 @@ int layout_build(const struct target_config *cfg, const struct elf_file *kernel,
 	}
 	if (!err)
 		err = build_page_tables(l, perm);
+	l->cr3 = cfg->region_base + l->pt_offset;
+	if (!err && platform == HUSK_PLATFORM_SNP && cfg->snp_c_bit)
+		apply_c_bit(l);
 	if (!err)
 		err = patch_reset_page(l, kernel);
 	if (!err)

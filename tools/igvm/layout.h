@@ -19,6 +19,7 @@ enum layout_page_state {
 
 struct layout {
 	struct target_config cfg;
+	uint32_t platform;   /* enum husk_platform this layout is for */
 	uint8_t *region;     /* region_size bytes */
 	uint8_t *state;      /* one enum layout_page_state per region page */
 	uint64_t npages;
@@ -26,12 +27,16 @@ struct layout {
 	uint64_t pt_offset, pt_pages, pt_budget;
 	uint64_t bp_offset, vmm_offset, memmap_offset;
 	uint64_t entry;
+	uint64_t cr3;        /* what the boot CPU loads (SNP: with the C-bit) */
 	uint8_t reset_page[HUSK_PAGE_SIZE];
 	struct husk_boot_params bp;
 };
 
+/* Lays husk out for one platform of cfg.  Platforms differ only in the
+ * boot parameters (platform field) and, for SNP, in the C-bit of every
+ * page-table entry. */
 int layout_build(const struct target_config *cfg, const struct elf_file *kernel,
-		 const char *version, struct layout *out);
+		 const char *version, uint32_t platform, struct layout *out);
 void layout_free(struct layout *l);
 
 #endif

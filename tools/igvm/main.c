@@ -1,78 +1,32 @@
 /* husk-igvm: husk's IGVM tool.  Subcommands:
- *   build  lay out husk (kernel ELF + target description) into an IGVM file
- * (measure, sign, dump and check follow with the IGVM toolchain issue). */
-#include <getopt.h>
+ *   build    lay out husk (kernel ELF + target description) into an IGVM file
+ *   measure  SEV-SNP launch digest (KVM/QEMU model) or TDX MRTD of a file
+ *   sign     add an SNP ID block signed with an ECDSA P-384 key
+ *   dump     every header, as text or JSON
+ *   check    strict validation: a precise message and exit 1 on any violation */
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "elf.h"
-#include "emit.h"
-#include "husk/err.h"
-#include "layout.h"
+#include "cmds.h"
 
-static void build_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: husk-igvm build --config FILE --kernel ELF -o OUT [--version STR]\n"
-		"\n"
-		"Lays out husk's kernel ELF in the region the target description (configs/*.conf)\n"
-		"names, pre-builds its page tables and boot parameters, and writes an IGVM file\n"
-		"with the reset-vector loader and the parameter areas a loader fills in.\n"
-		"The output depends only on the inputs (byte-for-byte reproducible).\n");
-}
-
-static int cmd_build(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "kernel", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' }, { "version", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL, *kernel = NULL, *output = NULL, *version = "husk";
-	struct target_config cfg;
-	struct elf_file elf;
-	struct layout l;
-	size_t size;
-	int c, err;
-
-	while ((c = getopt_long(argc, argv, "c:k:o:v:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'k': kernel = optarg; break;
-		case 'o': output = optarg; break;
-		case 'v': version = optarg; break;
-		case 'h': build_usage(stdout); return 0;
-		default: build_usage(stderr); return 2;
-		}
-	}
-	if (!config || !kernel || !output || optind != argc) {
-		build_usage(stderr);
-		return 2;
-	}
-	if (config_load(config, &cfg) || elf_open(kernel, &elf))
-		return 1;
-	err = layout_build(&cfg, &elf, version, &l);
-	elf_close(&elf);
-	if (err)
-		return 1;
-	err = emit_igvm(&l, output, &size);
-	if (!err) {
-		printf("%s: target %s, region 0x%llx+0x%llx: image %llu KiB, page tables %llu pages, "
-		       "IGVM %zu bytes\n", output, cfg.name, (unsigned long long)cfg.region_base,
-		       (unsigned long long)cfg.region_size, (unsigned long long)(l.image_size >> 10),
-		       (unsigned long long)l.pt_pages, size);
-	}
-	layout_free(&l);
-	return err ? 1 : 0;
-}
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "build", cmd_build, "build husk's IGVM file from its kernel and a target description" },
+	{ "measure", cmd_measure, "SEV-SNP launch digest (as KVM/QEMU compute it) or TDX MRTD" },
+	{ "sign", cmd_sign, "add an SNP ID block and ID authentication (ECDSA P-384 key)" },
+	{ "dump", cmd_dump, "print every header, human-readable or as JSON" },
+	{ "check", cmd_check, "strict validation; exit 1 with a precise message on any violation" },
+};
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: husk-igvm <command> [options]\n"
-		     "commands:\n"
-		     "  build   build husk's IGVM file from its kernel and a target description\n"
-		     "Run 'husk-igvm <command> --help' for a command's options.\n");
+	fprintf(out, "usage: husk-igvm <command> [options]\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "Run 'husk-igvm <command> --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -81,12 +35,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "build") == 0)
-		return cmd_build(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "husk-igvm: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
