@@ -31,7 +31,7 @@ static uint64_t *vm_table(void *ctx, uint64_t pa)
 	return pa_to_va(pa);
 }
 
-static const struct pt_ops vm_pt_ops = { vm_alloc_table, vm_table, NULL };
+static const struct pt_ops vm_pt_ops = { .alloc_table = vm_alloc_table, .table = vm_table };
 
 struct pt *vm_kernel_pt(void)
 {

@@ -33,6 +33,9 @@ struct pt_ops {
 	/* Where the table page at physical address pa can be read and written. */
 	uint64_t *(*table)(void *ctx, uint64_t pa);
 	void *ctx;
+	/* Flags of non-leaf entries; 0 means PT_TABLE_FLAGS.  Nested page
+	 * tables need PT_U as well (the CPU walks them as user accesses). */
+	uint64_t table_flags;
 };
 
 struct pt {
@@ -59,5 +62,19 @@ int pt_unmap(struct pt *pt, uint64_t va, uint64_t *old);
 int pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pte);
 /* Changes the flags of an existing 4 KiB mapping. */
 int pt_protect(struct pt *pt, uint64_t va, uint64_t flags);
+
+/* Large pages.  level 1 = 2 MiB, level 2 = 1 GiB; va and pa aligned to the
+ * size.  HUSK_ERR_EXISTS if anything is mapped in that slot. */
+#define PT_SIZE_2M (1ull << 21)
+#define PT_SIZE_1G (1ull << 30)
+int pt_map_large(struct pt *pt, uint64_t va, uint64_t pa, unsigned level, uint64_t flags);
+/* Splits any large page covering va into smaller ones with the same flags,
+ * down to a 4 KiB leaf, so that pt_unmap/pt_protect can edit va.  Nothing
+ * to do (HUSK_OK) if va is already mapped by 4 KiB pages or not at all.
+ * The caller flushes the TLB. */
+int pt_split(struct pt *pt, uint64_t va);
+/* The leaf entry mapping va at any size, and its level (0 = 4 KiB,
+ * 1 = 2 MiB, 2 = 1 GiB); HUSK_ERR_NOTFOUND if nothing maps va. */
+int pt_lookup_any(const struct pt *pt, uint64_t va, uint64_t *pte, unsigned *level);
 
 #endif

@@ -40,7 +40,7 @@ static uint64_t *pool_table(void *ctx, uint64_t pa)
 }
 
 static struct pool pool;
-static struct pt_ops ops = { pool_alloc, pool_table, &pool };
+static struct pt_ops ops = { .alloc_table = pool_alloc, .table = pool_table, .ctx = &pool };
 
 static int setup(void **state)
 {
@@ -147,6 +147,93 @@ static void test_large_page_refused(void **state)
 	assert_int_equal(pt_lookup(&pt, 0x2000, &pte), HUSK_ERR_EXISTS);
 }
 
+static void test_large_map_and_lookup(void **state)
+{
+	struct pt pt;
+	uint64_t pte;
+	unsigned level;
+
+	assert_int_equal(pt_init(&pt, &ops), HUSK_OK);
+	assert_int_equal(pt_map_large(&pt, 0x200000, 0x400000, 1, PT_P | PT_W), HUSK_OK);
+	assert_int_equal(pt_map_large(&pt, 0x40000000, 0x80000000, 2, PT_P), HUSK_OK);
+	assert_int_equal(pt_lookup_any(&pt, 0x3ff123, &pte, &level), HUSK_OK);
+	assert_int_equal(level, 1);
+	assert_int_equal(pte, 0x400000 | PT_P | PT_W | PT_PS);
+	assert_int_equal(pt_lookup_any(&pt, 0x7fffffff, &pte, &level), HUSK_OK);
+	assert_int_equal(level, 2);
+	assert_int_equal(pte, 0x80000000 | PT_P | PT_PS);
+	assert_int_equal(pt_lookup_any(&pt, 0x100000, &pte, &level), HUSK_ERR_NOTFOUND);
+	/* Occupied slot, misalignment, bad level. */
+	assert_int_equal(pt_map_large(&pt, 0x200000, 0x400000, 1, PT_P), HUSK_ERR_EXISTS);
+	assert_int_equal(pt_map(&pt, 0x201000, 0x1000, PT_P), HUSK_ERR_EXISTS);
+	assert_int_equal(pt_map_large(&pt, 0x201000, 0x400000, 1, PT_P), HUSK_ERR_ALIGN);
+	assert_int_equal(pt_map_large(&pt, 0x600000, 0x401000, 1, PT_P), HUSK_ERR_ALIGN);
+	assert_int_equal(pt_map_large(&pt, 0x600000, 0x400000, 3, PT_P), HUSK_ERR_INVAL);
+	assert_int_equal(pt_map_large(&pt, 0x600000, 0x400000, 1, PT_W), HUSK_ERR_INVAL);
+	/* A 2 MiB slot whose PD entry is a table (4 KiB pages) is occupied. */
+	assert_int_equal(pt_map(&pt, 0x800000, 0x1000, PT_P), HUSK_OK);
+	assert_int_equal(pt_map_large(&pt, 0x800000, 0x400000, 1, PT_P), HUSK_ERR_EXISTS);
+}
+
+static void test_split(void **state)
+{
+	struct pt pt;
+	uint64_t pte, old;
+	unsigned level;
+
+	assert_int_equal(pt_init(&pt, &ops), HUSK_OK);
+	assert_int_equal(pt_map_large(&pt, 0x40000000, 0x40000000, 2, PT_P | PT_W | PT_U | PT_NX),
+			 HUSK_OK);
+	assert_int_equal(pt_split(&pt, 0x40345000), HUSK_OK);
+	/* Every page of the gigabyte still maps as before, at its new size. */
+	for (uint64_t va = 0x40000000; va < 0x80000000; va += 0x1000 * 997) {
+		assert_int_equal(pt_lookup_any(&pt, va, &pte, &level), HUSK_OK);
+		assert_int_equal((pte & PT_ADDR_MASK) + (va & ((1ull << (12 + 9 * level)) - 1)), va);
+		assert_int_equal(pte & (PT_P | PT_W | PT_U | PT_NX), PT_P | PT_W | PT_U | PT_NX);
+		assert_int_equal(level, (va >> 21) == (0x40345000 >> 21) ? 0 : 1);
+	}
+	assert_int_equal(pt_unmap(&pt, 0x40345000, &old), HUSK_OK);
+	assert_int_equal(old, 0x40345000 | PT_P | PT_W | PT_U | PT_NX);
+	assert_int_equal(pt_lookup_any(&pt, 0x40345000, &pte, &level), HUSK_ERR_NOTFOUND);
+	assert_int_equal(pt_lookup_any(&pt, 0x40346000, &pte, &level), HUSK_OK);
+	/* Nothing to split: not mapped, or already 4 KiB. */
+	assert_int_equal(pt_split(&pt, 0x1000), HUSK_OK);
+	assert_int_equal(pt_split(&pt, 0x40346000), HUSK_OK);
+	/* Out of tables while splitting: the large page stays as it was. */
+	assert_int_equal(pt_map_large(&pt, 0xc0000000, 0xc0000000, 2, PT_P), HUSK_OK);
+	pool.limit = pool.used;
+	assert_int_equal(pt_split(&pt, 0xc0000000), HUSK_ERR_NOMEM);
+	assert_int_equal(pt_lookup_any(&pt, 0xc0000000, &pte, &level), HUSK_OK);
+	assert_int_equal(level, 2);
+}
+
+static uint64_t nested_flags_pool_check(void)
+{
+	uint64_t or_all = 0;
+
+	for (unsigned i = 0; i < pool.used; i++)
+		for (unsigned j = 0; j < 512; j++)
+			if (pool.pages[i][j] && !(pool.pages[i][j] & PT_PS) && i + 1 < pool.used)
+				or_all |= pool.pages[i][j];
+	return or_all;
+}
+
+static void test_table_flags(void **state)
+{
+	struct pt_ops nested = ops;
+	struct pt pt;
+
+	nested.table_flags = PT_P | PT_W | PT_U;
+	assert_int_equal(pt_init(&pt, &nested), HUSK_OK);
+	assert_int_equal(pt_map_large(&pt, 0x200000, 0x200000, 1, PT_P | PT_W | PT_U), HUSK_OK);
+	assert_int_equal(pt_split(&pt, 0x200000), HUSK_OK);
+	/* Root, PDPT and PD entries pointing at tables carry U. */
+	assert_int_equal(pool.pages[0][0], (POOL_BASE + 0x1000) | PT_P | PT_W | PT_U);
+	assert_int_equal(pool.pages[1][0], (POOL_BASE + 0x2000) | PT_P | PT_W | PT_U);
+	assert_int_equal(pool.pages[2][1], (POOL_BASE + 0x3000) | PT_P | PT_W | PT_U);
+	assert_true(nested_flags_pool_check() & PT_U);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +243,9 @@ int main(void)
 		cmocka_unit_test_setup(test_out_of_tables, setup),
 		cmocka_unit_test_setup(test_protect, setup),
 		cmocka_unit_test_setup(test_large_page_refused, setup),
+		cmocka_unit_test_setup(test_large_map_and_lookup, setup),
+		cmocka_unit_test_setup(test_split, setup),
+		cmocka_unit_test_setup(test_table_flags, setup),
 	};
 	return cmocka_run_group_tests_name("pt", tests, NULL, NULL);
 }
