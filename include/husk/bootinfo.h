@@ -29,7 +29,7 @@ enum husk_platform {
 /* ---- husk_boot_params: one page, written by the builder, measured ---- */
 
 #define HUSK_BOOT_PARAMS_MAGIC   0x4b535548u /* "HUSK" */
-#define HUSK_BOOT_PARAMS_VERSION 1u
+#define HUSK_BOOT_PARAMS_VERSION 2u
 #define HUSK_BOOT_MAX_RANGES     16u
 #define HUSK_VERSION_LEN         48u
 
@@ -67,6 +67,11 @@ struct husk_boot_params {
 	uint32_t nranges;
 	struct husk_boot_range ranges[HUSK_BOOT_MAX_RANGES];
 	char version_string[HUSK_VERSION_LEN]; /* NUL-terminated */
+	/* The guest payload the IGVM file loads (svm: husk starts it), outside
+	 * husk's region; all zero if there is none. */
+	uint64_t payload_gpa;   /* page aligned */
+	uint64_t payload_size;  /* bytes the file loads there, page multiple */
+	uint64_t payload_entry; /* GPA where the boot vCPU starts, inside the payload */
 } HUSK_PACKED;
 HUSK_STATIC_ASSERT(sizeof(struct husk_boot_params) <= HUSK_PAGE_SIZE, "boot params fit a page");
 

@@ -105,6 +105,19 @@ int bp_check_boot_params(const struct husk_boot_params *bp, struct bp_error *err
 		return fail(err, HUSK_ERR_RANGE, "boot params: memory map capacity %u", bp->memmap_max);
 	if (memchr(bp->version_string, 0, sizeof(bp->version_string)) == NULL)
 		return fail(err, HUSK_ERR_FORMAT, "boot params: version string not terminated");
+	if (bp->payload_size == 0) {
+		if (bp->payload_gpa || bp->payload_entry)
+			return fail(err, HUSK_ERR_INVAL, "boot params: payload address without a payload");
+	} else if (!HUSK_IS_ALIGNED(bp->payload_gpa, HUSK_PAGE_SIZE) ||
+		   !HUSK_IS_ALIGNED(bp->payload_size, HUSK_PAGE_SIZE) || bp->payload_gpa >= GPA_LIMIT ||
+		   bp->payload_size > GPA_LIMIT - bp->payload_gpa ||
+		   ranges_overlap(bp->payload_gpa, bp->payload_size, bp->region_base, bp->region_size) ||
+		   bp->payload_entry < bp->payload_gpa ||
+		   bp->payload_entry - bp->payload_gpa >= bp->payload_size) {
+		return fail(err, HUSK_ERR_RANGE, "boot params: payload [0x%llx+0x%llx) entry 0x%llx unusable",
+			    (unsigned long long)bp->payload_gpa, (unsigned long long)bp->payload_size,
+			    (unsigned long long)bp->payload_entry);
+	}
 	return HUSK_OK;
 }
 

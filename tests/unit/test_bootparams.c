@@ -160,7 +160,7 @@ static void test_boot_params_page(void **state)
 
 	bp.magic = 1;
 	EXPECT_BP(HUSK_ERR_FORMAT, "bad magic");
-	bp.version = 2;
+	bp.version = HUSK_BOOT_PARAMS_VERSION + 1;
 	EXPECT_BP(HUSK_ERR_FORMAT, "version");
 	bp.platform = 9;
 	EXPECT_BP(HUSK_ERR_INVAL, "unknown platform");
@@ -197,6 +197,30 @@ static void test_boot_params_page(void **state)
 	EXPECT_BP(HUSK_ERR_RANGE, "capacity");
 	memset(bp.version_string, 'v', sizeof(bp.version_string));
 	EXPECT_BP(HUSK_ERR_FORMAT, "version string");
+
+	/* The payload: absent is all zero; present is page aligned, outside
+	 * husk's region, and its entry lies inside it. */
+	bp.payload_entry = 0x100000;
+	EXPECT_BP(HUSK_ERR_INVAL, "without a payload");
+	good.payload_gpa = 0x100000;
+	good.payload_size = 0x4000;
+	good.payload_entry = 0x100000;
+	bp = good;
+	assert_int_equal(bp_check_boot_params(&bp, &err), HUSK_OK);
+	bp.payload_gpa = 0x100800;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
+	bp.payload_size = 0x4001;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
+	bp.payload_entry = 0x104000;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
+	bp.payload_entry = 0xff000;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
+	bp.payload_gpa = bp.region_base;
+	bp.payload_entry = bp.region_base;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
+	bp.payload_gpa = 0xfffffffffffff000ull;
+	bp.payload_entry = bp.payload_gpa;
+	EXPECT_BP(HUSK_ERR_RANGE, "payload");
 	assert_int_equal(bp_check_boot_params(&bp, &err), HUSK_OK);
 }
 

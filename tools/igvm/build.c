@@ -16,7 +16,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: husk-igvm build --config FILE --kernel ELF -o OUT [--version STR]\n"
+		"usage: husk-igvm build --config FILE --kernel ELF -o OUT [--version STR] [--payload FILE]\n"
 		"\n"
 		"Lays out husk's kernel ELF in the region the target description (configs/*.conf)\n"
 		"names, pre-builds its page tables and boot parameters, and writes one IGVM file\n"
@@ -30,7 +30,9 @@ static void usage(FILE *out)
 		"  -c, --config FILE   target description\n"
 		"  -k, --kernel ELF    husk's kernel\n"
 		"  -o, --output OUT    the IGVM file to write\n"
-		"  -v, --version STR   version string for the boot parameters (default \"husk\")\n");
+		"  -v, --version STR   version string for the boot parameters (default \"husk\")\n"
+		"  -p, --payload FILE  guest payload (instead of the config's `payload`; loaded\n"
+		"                      at its payload_gpa, which the config must give)\n");
 }
 
 static int read_payload(const struct target_config *cfg, uint8_t **data, size_t *len)
@@ -56,9 +58,10 @@ int cmd_build(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "kernel", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' }, { "version", required_argument, NULL, 'v' },
+		{ "payload", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *kernel = NULL, *output = NULL, *version = "husk";
+	const char *config = NULL, *kernel = NULL, *output = NULL, *version = "husk", *pay = NULL;
 	struct layout layouts[CONFIG_MAX_PLATFORMS];
 	struct emit_input in;
 	struct target_config cfg;
@@ -68,12 +71,13 @@ int cmd_build(int argc, char **argv)
 	uint32_t built = 0;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "c:k:o:v:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:k:o:v:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'o': output = optarg; break;
 		case 'v': version = optarg; break;
+		case 'p': pay = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -82,8 +86,25 @@ int cmd_build(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(config, &cfg) || read_payload(&cfg, &payload, &payload_len))
+	if (config_load(config, &cfg))
 		return 1;
+	if (pay) {
+		if (strlen(pay) >= sizeof(cfg.payload)) {
+			fprintf(stderr, "--payload: path too long\n");
+			return 1;
+		}
+		strcpy(cfg.payload, pay);
+	}
+	if (read_payload(&cfg, &payload, &payload_len))
+		return 1;
+	cfg.payload_size = HUSK_ALIGN_UP((uint64_t)payload_len, HUSK_PAGE_SIZE);
+	if (payload_len && cfg.payload_entry &&
+	    (cfg.payload_entry < cfg.payload_gpa || cfg.payload_entry - cfg.payload_gpa >= payload_len)) {
+		fprintf(stderr, "%s: payload_entry 0x%llx is not inside the payload\n", config,
+			(unsigned long long)cfg.payload_entry);
+		free(payload);
+		return 1;
+	}
 	if (elf_open(kernel, &elf)) {
 		free(payload);
 		return 1;

@@ -119,6 +119,7 @@ static const struct num_key num_keys[] = {
 	NUM("region_base", region_base),
 	NUM("region_size", region_size),
 	NUM("payload_gpa", payload_gpa),
+	NUM("payload_entry", payload_entry),
 	NUM("snp.policy", snp_policy),
 	NUM("snp.sev_features", snp_sev_features),
 	NUM("snp.cpuid_gpa", snp_cpuid_gpa),

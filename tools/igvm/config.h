@@ -8,6 +8,8 @@
  *   command_line = yes            declare the IGVM COMMAND_LINE parameter
  *   payload = FILE                optional guest payload, raw bytes (path
  *   payload_gpa = 0x...           relative to the config file), loaded at GPA
+ *   payload_entry = 0x...         where the guest's boot vCPU starts (svm;
+ *                                 default payload_gpa)
  *   snp.policy = 0x30000          SEV-SNP guest policy (GUEST_POLICY)
  *   snp.sev_features = 0x1        SEV_FEATURES of the BSP's VMSA
  *   snp.cpuid_gpa = 0xffe000      the CPUID page (outside husk's region)
@@ -35,6 +37,8 @@ struct target_config {
 	bool command_line;
 	char payload[512]; /* "" if none */
 	uint64_t payload_gpa;
+	uint64_t payload_entry; /* GPA; 0 = payload_gpa */
+	uint64_t payload_size;  /* filled by the builder: bytes, page multiple */
 	/* SEV-SNP */
 	uint64_t snp_policy;
 	uint64_t snp_sev_features;

@@ -108,7 +108,7 @@ static int place_image(struct layout *l, const struct elf_file *kernel, uint8_t 
 static int build_page_tables(struct layout *l, const uint8_t *perm)
 {
 	struct pt_ctx ctx = { l, 0 };
-	struct pt_ops ops = { lay_alloc_table, lay_table, &ctx };
+	struct pt_ops ops = { .alloc_table = lay_alloc_table, .table = lay_table, .ctx = &ctx };
 	struct pt pt;
 	int err;
 
@@ -213,6 +213,11 @@ static int fill_boot_params(struct layout *l, const char *version)
 	memcpy(bp->version_string, version, strlen(version));
 	bp->version_string[strlen(version)] = ' ';
 	memcpy(bp->version_string + strlen(version) + 1, l->cfg.name, strlen(l->cfg.name) + 1);
+	if (l->cfg.payload_size) {
+		bp->payload_gpa = l->cfg.payload_gpa;
+		bp->payload_size = l->cfg.payload_size;
+		bp->payload_entry = l->cfg.payload_entry ? l->cfg.payload_entry : l->cfg.payload_gpa;
+	}
 	memcpy(l->region + l->bp_offset, bp, sizeof(*bp));
 	l->state[l->bp_offset / HUSK_PAGE_SIZE] = LAYOUT_DATA;
 	return HUSK_OK;

@@ -12,13 +12,17 @@ $(HUSK_IGVM): $(patsubst %.c,$(BUILD)/host/%.o,$(HUSK_IGVM_SRCS)) $(BUILD)/host/
 	$(Q)$(HOSTCC) -o $@ $^
 
 # The IGVM files: one per target description.  native also gets a test-kernel
-# image (what the in-kernel tests boot); svm, snp and tdx are built, checked
-# and measured but husk has no platform code for them yet.
+# image (what the in-kernel tests boot); svm carries the test guest (guest/)
+# as its payload; snp and tdx are built, checked and measured but husk has
+# no platform code for them yet.
 IGVM_TARGETS := native svm snp tdx multi
+IGVM_PAYLOAD_svm := $(GUEST_BIN)
 define igvm_image
-$(BUILD)/husk-$(1).igvm: $(HUSK_IGVM) $(BUILD)/kernel/husk.elf configs/$(1).conf $(VERSION_FILE)
+$(BUILD)/husk-$(1).igvm: $(HUSK_IGVM) $(BUILD)/kernel/husk.elf configs/$(1).conf $(VERSION_FILE) \
+		$(IGVM_PAYLOAD_$(1))
 	@echo "  IGVM    $$@"
 	$(Q)$(HUSK_IGVM) build --config configs/$(1).conf --kernel $(BUILD)/kernel/husk.elf \
+		$(if $(IGVM_PAYLOAD_$(1)),--payload $(IGVM_PAYLOAD_$(1))) \
 		--version "$$$$(cat $(VERSION_FILE))" -o $$@ >$$@.log
 ALL_TARGETS += $(BUILD)/husk-$(1).igvm
 endef
