@@ -30,6 +30,7 @@ endef
 $(eval $(call unit_test,test_tpm_defs,tests/unit/test_tpm_defs.c tests/unit/test_tpm_defs_tss2.c,))
 $(eval $(call unit_test,test_tpm_dispatch,tests/unit/test_tpm_dispatch.c $(TPM_HOST_SRCS),$(TPM_TEST_LIBS)))
 $(eval $(call unit_test,test_tpm_state,tests/unit/test_tpm_state.c $(TPM_HOST_SRCS),$(TPM_TEST_LIBS)))
+$(eval $(call unit_test,test_tpm_primary_cache,tests/unit/test_tpm_primary_cache.c $(TPM_HOST_SRCS),$(TPM_TEST_LIBS)))
 $(eval $(call fuzz_target,fuzz_tpm,tests/fuzz/fuzz_tpm.c $(TPM_HOST_SRCS),$(TPM_TEST_LIBS)))
 $(foreach t,hash nv asym pcr hier object policy cap attest,$(eval $(call tpm_fixture_test,$(t))))
 $(eval $(call unit_test,test_tpm_marshal,tests/unit/test_tpm_marshal.c,$(TPM_TEST_LIBS)))

@@ -158,6 +158,7 @@ void tpm_destroy(struct tpm *t)
 	if (!t)
 		return;
 	flush_volatile(t);
+	tpm_primary_cache_drop(t, TPM_PRIMARY_CACHE_ALL);
 	for (uint32_t i = 0; i < t->nv.persistent_count; i++)
 		tpm_key_cache_free(t, &t->nv.persistent[i]);
 	for (uint32_t i = 0; i < t->nv.nv_count; i++)
@@ -183,6 +184,8 @@ int tpm_manufacture(struct tpm *t)
 
 	if (!t || t->powered)
 		return HUSK_ERR_BUSY;
+	/* New seeds: no key derived from the old ones may be served. */
+	tpm_primary_cache_drop(t, TPM_PRIMARY_CACHE_ALL);
 	for (uint32_t i = 0; i < nv->persistent_count; i++)
 		tpm_key_cache_free(t, &nv->persistent[i]);
 	for (uint32_t i = 0; i < nv->nv_count; i++)
@@ -274,6 +277,9 @@ TPM_HANDLER(Startup)
 	restart = type == TPM_SU_CLEAR && t->nv.shutdown_type == TPM_SU_STATE;
 
 	tpm_da_startup(t, orderly);
+	/* The NULL seed is new, or restored from the Shutdown(STATE) data:
+	 * either way not necessarily the one the cached keys came from. */
+	tpm_primary_cache_drop(t, TPM_RH_NULL);
 	if (resume || restart) {
 		/* The NULL hierarchy and saved contexts live on. */
 		t->nv.restart_count++;

@@ -112,16 +112,13 @@ static tpm_rc name_object(struct tpm_object *o, const struct tpm_object *parent)
 }
 
 /* A primary object in o from the checked template, derived from the
- * hierarchy's primary seed. */
+ * hierarchy's primary seed (or the same key from the cache of derived
+ * primaries). */
 static tpm_rc make_primary(struct tpm *t, struct tpm_object *o, const struct create_in *in, uint32_t hierarchy)
 {
-	const uint8_t *seed = tpm_hierarchy_seed(t, hierarchy);
-
-	if (!seed)
-		return TPM_RC_HIERARCHY;
 	o->pub = in->pub;
 	o->sens.auth = in->auth;
-	TPM_TRY(tpm_key_generate(t, o, &in->data, seed, TPM_SEED_SIZE));
+	TPM_TRY(tpm_key_generate_primary(t, o, &in->data, hierarchy));
 	o->has_sensitive = true;
 	o->primary = true;
 	o->stclear = (o->pub.attributes & TPMA_OBJECT_STCLEAR) != 0;

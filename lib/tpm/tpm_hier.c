@@ -300,6 +300,9 @@ TPM_HANDLER(Clear)
 		return rc;
 	}
 	memcpy(p->sps, sps, sizeof(sps));
+	/* Owner primaries derived from the old SPS go; the EPS and PPS stay,
+	 * and so do the keys derived from them. */
+	tpm_primary_cache_drop(t, TPM_RH_OWNER);
 	memcpy(p->sh_proof, sh_proof, sizeof(sh_proof));
 	memcpy(p->eh_proof, eh_proof, sizeof(eh_proof));
 	crypto_wipe(sps, sizeof(sps));

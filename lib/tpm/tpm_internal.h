@@ -35,6 +35,8 @@
 #define TPM_FIRMWARE_V1 0x00010000u
 #define TPM_FIRMWARE_V2 0x00000000u
 
+#define TPM_PRIMARY_CACHE_SLOTS 4 /* derived RSA primary keys kept */
+
 /* PCR banks husk implements, in this order (bit i of a bank mask). */
 #define TPM_BANK_SHA1   0
 #define TPM_BANK_SHA256 1
@@ -197,6 +199,11 @@ struct tpm {
 	size_t alloc_bytes;          /* live tpm_alloc allocations */
 	bool self_tested;
 	uint8_t locality;            /* of the command being executed */
+	/* Not state: the last RSA primary keys derived (tpm_primary_cache.c),
+	 * dropped whenever a seed changes. */
+	struct tpm_primary_entry *primary_cache[TPM_PRIMARY_CACHE_SLOTS];
+	uint64_t primary_cache_clock;  /* stamps for least-recently-used */
+	uint64_t primary_cache_hits;   /* derivations saved (tests, statistics) */
 	/* scratch for the dispatcher: parameters after decryption, response
 	 * parameters before encryption */
 	uint8_t cmd_params[TPM_BUFFER_MAX];
@@ -405,6 +412,17 @@ void tpm_objects_flush_all(struct tpm *t);       /* TPM reset/restart */
 void tpm_objects_flush_hierarchy(struct tpm *t, uint32_t hierarchy);
 void tpm_key_cache_free(struct tpm *t, struct tpm_object *o);
 void tpm_persistent_flush_hierarchy(struct tpm *t, uint32_t hierarchy); /* Clear */
+
+/* ---- the cache of derived primary keys (tpm_primary_cache.c) ---- */
+/* Every hierarchy, for tpm_primary_cache_drop. */
+#define TPM_PRIMARY_CACHE_ALL 0u
+struct tpm_primary_entry;
+/* Wipes and frees the cached keys derived from hierarchy's seed (or all):
+ * whatever changes a primary seed calls it. */
+void tpm_primary_cache_drop(struct tpm *t, uint32_t hierarchy);
+/* Entries held now, and the size of one (tests). */
+unsigned tpm_primary_cache_count(const struct tpm *t);
+size_t tpm_primary_cache_entry_size(void);
 
 /* ---- NV (tpm_nv.c) ---- */
 struct tpm_nv_index *tpm_nv_find(struct tpm *t, uint32_t handle);

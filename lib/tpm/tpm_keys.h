@@ -32,6 +32,15 @@
 tpm_rc tpm_key_generate(struct tpm *t, struct tpm_object *o, const struct tpm2b_sensitive_data *data,
 			const uint8_t *seed, size_t seed_len);
 
+/* tpm_key_generate for a primary object of hierarchy, from that
+ * hierarchy's seed (TPM_RC_HIERARCHY if it has none), with the same result;
+ * an RSA key derived before from the same hierarchy, seed, template and
+ * data comes from the cache of derived primary keys (tpm_primary_cache.c)
+ * instead of a new prime search.  The parsed key (o->key) is then made on
+ * first use. */
+tpm_rc tpm_key_generate_primary(struct tpm *t, struct tpm_object *o, const struct tpm2b_sensitive_data *data,
+				uint32_t hierarchy);
+
 /* Checks that o->pub and (if present) o->sens belong together and are
  * well formed (Load, LoadExternal, ContextLoad), and caches the parsed key.
  * Codes without parameter numbers. */

@@ -663,6 +663,8 @@ int tpm_state_load(struct tpm *t, const uint8_t *blob, size_t len)
 		return HUSK_ERR_NOMEM;
 	err = parse_blob(t, blob, len, nv, false);
 	if (!err) {
+		/* Other seeds, perhaps: keys derived from the old ones go. */
+		tpm_primary_cache_drop(t, TPM_PRIMARY_CACHE_ALL);
 		release_nv(t, &t->nv);
 		t->nv = *nv; /* the NV data buffers move with the struct */
 		t->manufactured = true;
