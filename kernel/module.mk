@@ -26,13 +26,21 @@ KERNEL_SRCS := \
 	kernel/mm/pages.c \
 	kernel/mm/tmpmap.c \
 	kernel/mm/vm.c \
+	kernel/arch/x86/svm_vmrun.S \
 	kernel/platform/native.c \
-	kernel/platform/platform.c
+	kernel/platform/pc.c \
+	kernel/platform/platform.c \
+	kernel/platform/svm.c \
+	kernel/platform/svm_mem.c \
+	kernel/platform/svm_npt.c \
+	kernel/platform/svm_vcpu.c \
+	kernel/protocols/request.c \
+	kernel/services/vtpm.c
 
 KERNEL_TEST_SRCS := $(sort $(wildcard kernel/tests/*.c))
 
 # Portable libraries the kernel links, in link order.
-KERNEL_LIBS := bootparams crypto mbedcrypto mm pt fmt libc
+KERNEL_LIBS := svsm tpm bootparams crypto mbedcrypto mm pt fmt libc
 
 HUSK_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # Rewritten only when the version changes, so that what embeds it rebuilds then.

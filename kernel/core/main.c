@@ -19,6 +19,7 @@
 #include "mm/pages.h"
 #include "mm/vm.h"
 #include "platform/platform.h"
+#include "protocols/request.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "unknown"
@@ -216,6 +217,12 @@ void kmain(const struct husk_boot_params *bp_in, uint64_t reset_tsc)
 		platform_exit(ktest_run_all());
 	}
 #else
+	if (platform()->guest) {
+		err = request_init(&boot_params, &vmm_info);
+		if (err)
+			boot_fail("guest set-up", err);
+		request_loop();
+	}
 	pr_info("platform %s runs no guest; husk is done", platform()->name);
 	platform_exit(true);
 #endif
@@ -232,6 +239,8 @@ void ap_main(unsigned index)
 		cpu_relax();
 	tlb_flush_local();
 	__atomic_fetch_add(&aps_flushed, 1, __ATOMIC_RELEASE);
+	if (platform()->guest)
+		request_loop();
 	for (;;)
 		irq_enable_and_halt();
 }

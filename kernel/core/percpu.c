@@ -43,6 +43,13 @@ unsigned percpu_count_online(void)
 	return n;
 }
 
+void percpu_wake_others(void)
+{
+	for (unsigned i = 0; i < HUSK_MAX_CPUS; i++)
+		if (areas[i] && areas[i]->online && i != percpu_index())
+			lapic_send_ipi(areas[i]->apic_id, VEC_WAKEUP);
+}
+
 static void percpu_load(struct percpu *p)
 {
 	wrmsr(MSR_GS_BASE, (uint64_t)p);

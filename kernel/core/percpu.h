@@ -29,6 +29,8 @@ unsigned percpu_index(void);
 struct percpu *this_cpu(void);
 struct percpu *percpu_get(unsigned index);
 unsigned percpu_count_online(void);
+/* Wakes every other online CPU from HLT (an IPI on the wake-up vector). */
+void percpu_wake_others(void);
 
 /* BSP: static per-CPU area, GDT/TSS/IDT loaded (no IST stacks yet). */
 void percpu_early_bsp(void);

@@ -1,87 +1,17 @@
 /* The native platform: husk alone in an ordinary VM (no guest, no
- * confidential-computing hardware).  Console on COM1, APs via INIT-SIPI,
- * entropy from RDSEED/RDRAND, and the end of a run reported through QEMU's
- * isa-debug-exit device (port 0xf4), which husk's launcher always adds. */
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeatures.h"
-#include "arch/x86/lapic.h"
+ * confidential-computing hardware): boots, tests itself and exits. */
 #include "arch/x86/smp_sipi.h"
-#include "arch/x86/uart.h"
 #include "husk/bootinfo.h"
-#include "husk/err.h"
+#include "platform/pc.h"
 #include "platform/platform.h"
-
-#define ISA_DEBUG_EXIT_PORT 0xf4
-#define EXIT_PASS 0x10 /* QEMU exits with (0x10 << 1) | 1 = 33 */
-#define EXIT_FAIL 0x11 /* 35 */
-
-static void native_console_write(const char *s, size_t n)
-{
-	static int ready;
-
-	if (!ready) {
-		uart_init(UART_COM1);
-		ready = 1;
-	}
-	uart_write(UART_COM1, s, n);
-}
-
-static int native_init(void)
-{
-	/* No firmware ran: mask the legacy PICs so nothing arrives through
-	 * them (husk takes no device interrupts). */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	return lapic_init();
-}
-
-static void native_init_ap(void)
-{
-	lapic_init_ap();
-}
-
-static int native_entropy(void *ctx, uint8_t *buf, size_t len)
-{
-	const struct cpu_features *f = cpu_features();
-
-	if (!f->rdseed && !f->rdrand)
-		return HUSK_ERR_UNSUPPORTED;
-	while (len) {
-		uint64_t v = 0;
-		bool ok = false;
-
-		/* RDSEED gives full entropy; RDRAND (a DRBG output) only if
-		 * RDSEED keeps failing. */
-		for (int tries = 0; tries < 100 && !ok; tries++)
-			ok = f->rdseed ? rdseed64(&v) : rdrand64(&v);
-		for (int tries = 0; tries < 100 && !ok && f->rdrand; tries++)
-			ok = rdrand64(&v);
-		if (!ok)
-			return HUSK_ERR_IO;
-		for (int i = 0; i < 8 && len; i++, len--) {
-			*buf++ = (uint8_t)v;
-			v >>= 8;
-		}
-	}
-	return HUSK_OK;
-}
-
-static HUSK_NORETURN void native_exit(bool success)
-{
-	outl(ISA_DEBUG_EXIT_PORT, success ? EXIT_PASS : EXIT_FAIL);
-	for (;;) {
-		irq_disable();
-		cpu_halt();
-	}
-}
 
 const struct platform_ops platform_native = {
 	.name = "native",
 	.type = HUSK_PLATFORM_NATIVE,
-	.console_write = native_console_write,
-	.init = native_init,
-	.init_ap = native_init_ap,
+	.console_write = pc_console_write,
+	.init = pc_init,
+	.init_ap = pc_init_ap,
 	.start_aps = smp_sipi_start,
-	.entropy = native_entropy,
-	.exit = native_exit,
+	.entropy = pc_entropy,
+	.exit = pc_exit,
 };

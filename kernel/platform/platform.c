@@ -9,6 +9,7 @@ static const struct platform_ops *current;
 
 static const struct platform_ops *const platforms[] = {
 	&platform_native,
+	&platform_svm,
 };
 
 int platform_select(uint32_t type)

@@ -10,6 +10,57 @@
 
 #include "bootparams/bootparams.h"
 #include "husk/compiler.h"
+#include "svsm/svsm.h"
+
+/* What the layer above needs to serve the guest, from platform guest
+ * preparation. */
+struct guest_launch {
+	uint64_t info_gpa;      /* the information page the guest is told about */
+	uint64_t boot_ca_gpa;   /* the boot vCPU's calling area */
+	uint32_t boot_apic_id;
+	uint32_t vcpu_count;
+	uint32_t apic_ids[HUSK_MAX_CPUS];
+	uint64_t sev_features;  /* the boot vCPU's */
+	uint8_t guest_vmpl;
+};
+
+enum guest_exit_kind {
+	GUEST_EXIT_SVSM_CALL = 1, /* regs hold the call; answer with complete() */
+	GUEST_EXIT_VCPU_GONE,     /* the vCPU on this CPU stopped on its own (triple
+	                           * fault, INIT): the APIC ID is free again */
+};
+
+struct guest_exit {
+	uint32_t kind;    /* enum guest_exit_kind */
+	uint32_t apic_id; /* of this CPU */
+	struct svsm_regs regs;
+};
+
+/* Platforms that run a guest below husk (svm; snp later).  Everything here
+ * runs on the CPU that calls it unless said otherwise. */
+struct platform_guest_ops {
+	/* BSP, once, after every CPU is up: nested paging, the guest's memory
+	 * bookkeeping, the information page and the boot calling area.
+	 * guest_args: husk's command-line words for the guest. */
+	int (*prepare)(const struct husk_boot_params *bp, const struct bp_info *vmm,
+		       const char *guest_args, struct guest_launch *out);
+	/* Runs this CPU's guest vCPU until something needs the layer above.
+	 * Waits while this CPU has no vCPU (the boot CPU's starts at once,
+	 * the others when CREATE_VCPU names them).  Never returns on a CPU
+	 * whose vCPU cannot go on (e.g. it got an INIT). */
+	void (*run)(struct guest_exit *ex);
+	/* After svsm_call on a GUEST_EXIT_SVSM_CALL exit. */
+	void (*complete)(const struct guest_exit *ex, enum svsm_outcome outcome);
+	/* The svsm_platform_ops the protocols need (lib/svsm/svsm.h). */
+	int (*read)(uint64_t gpa, void *buf, size_t len);
+	int (*write)(uint64_t gpa, const void *buf, size_t len);
+	int (*zero)(uint64_t gpa, uint64_t len);
+	bool (*guest_ram)(uint64_t gpa, uint64_t len);
+	uint32_t (*pvalidate)(uint64_t gpa, bool huge, bool validate, bool *unchanged);
+	uint32_t (*vcpu_start)(uint32_t apic_id, const uint8_t *vmsa, uint64_t vmsa_gpa,
+			       uint64_t ca_gpa);
+	uint32_t (*vcpu_stop)(uint32_t apic_id, uint64_t vmsa_gpa);
+};
 
 struct platform_ops {
 	const char *name;
@@ -28,6 +79,8 @@ struct platform_ops {
 	int (*entropy)(void *ctx, uint8_t *buf, size_t len);
 	/* End the run: success or failure as the VMM can see it. */
 	HUSK_NORETURN void (*exit)(bool success);
+	/* NULL on platforms without a guest (native). */
+	const struct platform_guest_ops *guest;
 };
 
 /* Picks the ops for a platform type; HUSK_ERR_UNSUPPORTED if husk has none. */
@@ -36,5 +89,6 @@ const struct platform_ops *platform(void);
 HUSK_NORETURN void platform_exit(bool success);
 
 extern const struct platform_ops platform_native;
+extern const struct platform_ops platform_svm;
 
 #endif
