@@ -19,6 +19,7 @@ include mk/deps.mk
 include mk/mbedtls.mk
 include $(sort $(wildcard lib/*/module.mk))
 include kernel/module.mk
+include guest/module.mk
 include $(sort $(wildcard tools/*/module.mk))
 include tests/module.mk
 

@@ -6,13 +6,36 @@
 #
 # usage: scenarios.sh [--sim PATH] [--backend husk|libtpms] [--protocol swtpm|mssim]
 #                     [--port N] [--keep]
+#                     [--relay-image IGVM [--launch PATH] [--smp N] | --relay-fake]
+#
+# Relay modes: the tools reach the TPM through husk-tpm-sim's relay backend
+# and husk's test guest in relay mode (docs/guest.md).  --relay-image boots
+# IGVM (husk with the guest as payload) under husk-launch with
+# "guest.mode=relay" and the guest's COM2 on a unix socket; --relay-fake
+# puts tests/tpm/fake_relay_guest.py in the guest's place, in front of a
+# second husk-tpm-sim with --backend.  husk refuses power cycles from the
+# guest side, so in relay modes the power-cycle steps become one step that
+# checks the refusal and that nothing changed.
 set -u
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 SIM=build/host/tools/husk-tpm-sim
+LAUNCH=build/host/tools/husk-launch
 BACKEND=husk
 PROTOCOL=swtpm
 PORT=$((24000 + $$ % 4000))
 KEEP=0
+RELAY=
+RELAY_IMAGE=
+SMP=2
+# Seconds the relay may take: husk and the guest boot under TCG, and husk's
+# engine runs RSA key generation inside it.
+RELAY_TIMEOUT=600
+usage() {
+	echo "usage: $0 [--sim PATH] [--backend husk|libtpms] [--protocol swtpm|mssim] [--port N] [--keep]" >&2
+	echo "          [--relay-image IGVM [--launch PATH] [--smp N] | --relay-fake]" >&2
+	exit 100
+}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sim) SIM=$2; shift ;;
@@ -20,32 +43,53 @@ while [ $# -gt 0 ]; do
 	--protocol) PROTOCOL=$2; shift ;;
 	--port) PORT=$2; shift ;;
 	--keep) KEEP=1 ;;
-	*) echo "usage: $0 [--sim PATH] [--backend husk|libtpms] [--protocol swtpm|mssim] [--port N] [--keep]" >&2; exit 100 ;;
+	--relay-image) RELAY=image; RELAY_IMAGE=$(readlink -f "$2"); shift ;;
+	--relay-fake) RELAY=fake ;;
+	--launch) LAUNCH=$2; shift ;;
+	--smp) SMP=$2; shift ;;
+	*) usage ;;
 	esac
 	shift
 done
 SIM=$(readlink -f "$SIM")
+LAUNCH=$(readlink -f "$LAUNCH")
 W=$(mktemp -d /tmp/husk-tpm-scenarios.XXXXXX)
 STATE=$W/tpm.state
+COM2=$W/com2.sock
+# The TPM behind the fake guest: the next free port pair after ours.
+INNER_PORT=$((PORT + 2))
 export TPM2TOOLS_TCTI="$PROTOCOL:host=127.0.0.1,port=$PORT"
 # tpm2-tss writes its own warnings to stderr; keep them in the step logs.
 export TSS2_LOG=all+none
 PASS=0
 FAIL=0
 SIM_PID=
+GUEST_PID=
+INNER_PID=
 
 cleanup() {
 	stop_sim
+	stop_guest
 	if [ "$KEEP" = 1 ]; then echo "work directory kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
+trap 'exit 100' INT TERM HUP
 
 start_sim() {
-	"$SIM" --protocol "$PROTOCOL" --backend "$BACKEND" --port "$PORT" --state "$STATE" \
-		--pidfile "$W/sim.pid" >>"$W/sim.log" 2>&1 &
+	local wait=100
+	if [ -n "$RELAY" ]; then
+		"$SIM" --protocol "$PROTOCOL" --relay "$COM2" --relay-timeout "$RELAY_TIMEOUT" \
+			--relay-end --port "$PORT" --pidfile "$W/sim.pid" >>"$W/sim.log" 2>&1 &
+		# the pidfile appears once the guest's banner has come
+		wait=$((RELAY_TIMEOUT * 20))
+	else
+		"$SIM" --protocol "$PROTOCOL" --backend "$BACKEND" --port "$PORT" --state "$STATE" \
+			--pidfile "$W/sim.pid" >>"$W/sim.log" 2>&1 &
+	fi
 	SIM_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq "$wait"); do
 		[ -s "$W/sim.pid" ] && break
+		kill -0 "$SIM_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	rm -f "$W/sim.pid"
@@ -57,6 +101,68 @@ stop_sim() {
 		kill -TERM "$SIM_PID" 2>/dev/null
 		wait "$SIM_PID" 2>/dev/null
 		SIM_PID=
+	fi
+}
+
+# The relay's far end: husk and its guest under QEMU, or the fake guest in
+# front of a second simulator.
+start_guest() {
+	if [ "$RELAY" = image ]; then
+		# Its own process group, so that cleanup reaches QEMU too.
+		setsid "$LAUNCH" --smp "$SMP" --timeout $((RELAY_TIMEOUT * 6)) --cmdline "guest.mode=relay" \
+			--qemu-arg -chardev --qemu-arg "socket,id=com2,path=$COM2,server=on,wait=off" \
+			--qemu-arg -serial --qemu-arg chardev:com2 \
+			--qemu-arg -pidfile --qemu-arg "$W/qemu.pid" \
+			"$RELAY_IMAGE" >"$W/qemu.log" 2>&1 &
+		GUEST_PID=$!
+	else
+		"$SIM" --protocol swtpm --backend "$BACKEND" --port "$INNER_PORT" \
+			--pidfile "$W/inner.pid" >"$W/inner.log" 2>&1 &
+		INNER_PID=$!
+		for _ in $(seq 100); do
+			[ -s "$W/inner.pid" ] && break
+			sleep 0.05
+		done
+		"${PYTHON:-python3}" "$HERE/fake_relay_guest.py" --socket "$COM2" \
+			--tpm-port "$INNER_PORT" >"$W/qemu.log" 2>&1 &
+		GUEST_PID=$!
+	fi
+}
+
+# Waits up to $1 seconds for the far end to finish; its exit status, or
+# 124 if it had to be killed.
+wait_guest() {
+	local rc=124
+	for _ in $(seq $(($1 * 10))); do
+		kill -0 "$GUEST_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$GUEST_PID" 2>/dev/null; then
+		wait "$GUEST_PID" 2>/dev/null
+		rc=$?
+		GUEST_PID=
+	fi
+	return $rc
+}
+
+stop_guest() {
+	if [ -n "$GUEST_PID" ]; then
+		if [ "$RELAY" = image ]; then
+			kill -TERM -- -"$GUEST_PID" 2>/dev/null
+		else
+			kill -TERM "$GUEST_PID" 2>/dev/null
+		fi
+		wait "$GUEST_PID" 2>/dev/null
+		GUEST_PID=
+	fi
+	# QEMU removes its pidfile as it exits: gone is fine.
+	local qpid
+	qpid=$(cat "$W/qemu.pid" 2>/dev/null) && kill -KILL "$qpid" 2>/dev/null
+	rm -f "$W/qemu.pid"
+	if [ -n "$INNER_PID" ]; then
+		kill -TERM "$INNER_PID" 2>/dev/null
+		wait "$INNER_PID" 2>/dev/null
+		INNER_PID=
 	fi
 }
 
@@ -301,6 +407,42 @@ s_after_power_cycle() {
 	cmp ek1.pem ek2.pem
 }
 
+# Relay modes: state before the (refused) power cycle, without
+# TPM2_Shutdown: the vTPM is not going to be reset.
+s_relay_before() {
+	T tpm2_nvdefine 0x1500020 -C o -s 16 -a "ownerread|ownerwrite"
+	printf 'survives reboots' >keep
+	T tpm2_nvwrite 0x1500020 -C o -i keep
+	T tpm2_createek -G rsa -u ek1.pub -c ek1.ctx
+	T tpm2_readpublic -c ek1.ctx -o ek1.pem -f pem
+}
+
+# The client's power cycle is refused (husk never lets the guest side reset
+# its vTPM's PCRs), and nothing changed: PCR 16, the persistent key, the NV
+# index, the EK.
+s_power_cycle_refused() {
+	T tpm2_pcrextend "16:sha256=$(printf 'relay' | sha256sum | cut -d' ' -f1)"
+	T tpm2_pcrread sha256:16 -o pcr_before.bin
+	[ "$(hex pcr_before.bin)" != "$(printf '%064d' 0)" ]
+	if [ "$PROTOCOL" = swtpm ]; then
+		fails "${PYTHON:-python3}" "$HERE/../../tools/tpm-sim/simctl.py" swtpm-ctrl $((PORT + 1)) init
+		fails "${PYTHON:-python3}" "$HERE/../../tools/tpm-sim/simctl.py" swtpm-ctrl $((PORT + 1)) stop
+	else
+		fails "${PYTHON:-python3}" "$HERE/../../tools/tpm-sim/simctl.py" mssim $((PORT + 1)) power-off
+		fails "${PYTHON:-python3}" "$HERE/../../tools/tpm-sim/simctl.py" mssim $((PORT + 1)) reset
+	fi
+	grep -q 'husk refused the power cycle' "$W/sim.log"
+	T tpm2_pcrread sha256:16 -o pcr_after.bin
+	cmp pcr_before.bin pcr_after.bin
+	T tpm2_readpublic -c 0x81000010 -o persist2.pem -f pem
+	cmp "$W/persist.pem" persist2.pem
+	T tpm2_nvread 0x1500020 -C o -s 16 -o keep2
+	cmp keep keep2
+	T tpm2_createek -G rsa -u ek2.pub -c ek2.ctx
+	T tpm2_readpublic -c ek2.ctx -o ek2.pem -f pem
+	cmp ek1.pem ek2.pem
+}
+
 s_clear() {
 	T tpm2_clear -c l
 	fails T tpm2_readpublic -c 0x81000010
@@ -314,8 +456,21 @@ s_clear() {
 	cmp ek3.pem ek2.pem                     # the endorsement seed stays
 }
 
-echo "tpm2-tools scenarios: backend $BACKEND, protocol $PROTOCOL, port $PORT"
+case "$RELAY" in
+image) echo "tpm2-tools scenarios: husk's vTPM through the test guest ($RELAY_IMAGE), protocol $PROTOCOL, port $PORT" ;;
+fake) echo "tpm2-tools scenarios: backend $BACKEND behind the fake relay guest, protocol $PROTOCOL, port $PORT" ;;
+*) echo "tpm2-tools scenarios: backend $BACKEND, protocol $PROTOCOL, port $PORT" ;;
+esac
+if [ -n "$RELAY" ]; then
+	start_guest
+fi
 start_sim
+if [ -z "$SIM_PID" ] || ! kill -0 "$SIM_PID" 2>/dev/null; then
+	echo "FAIL start: husk-tpm-sim did not come up"
+	sed 's/^/      | /' "$W/sim.log" | tail -25
+	[ -n "$RELAY" ] && sed 's/^/      | /' "$W/qemu.log" | tail -40
+	exit 100
+fi
 step getrandom s_getrandom
 step pcr_read_extend_event_reset s_pcr
 step createprimary_rsa_ecc_owner_endorsement_ek s_createprimary
@@ -328,13 +483,30 @@ step hash_hmac s_hash_hmac
 step rsa_encrypt_decrypt s_rsa_encrypt
 step evictcontrol_persistent_parent s_evictcontrol
 step getcap_every_capability s_getcap
-step state_before_power_cycle s_before_power_cycle
-# A power cycle: the simulator saves its NV state at SIGTERM and loads it
-# when it starts again.
-stop_sim
-start_sim
-step power_cycle_state_kept s_after_power_cycle
-step clear s_clear
+if [ -n "$RELAY" ]; then
+	step state_before_power_cycle s_relay_before
+	step power_cycle_refused_state_unchanged s_power_cycle_refused
+	step clear s_clear
+	# The relay ends relay mode as it exits; the guest then ends the VM
+	# (husk-launch exit 0) or the fake guest exits 0.
+	stop_sim
+	if wait_guest 120; then
+		echo "PASS relay_end_guest_exits_cleanly"
+		PASS=$((PASS + 1))
+	else
+		echo "FAIL relay_end_guest_exits_cleanly"
+		sed 's/^/      | /' "$W/qemu.log" | tail -25
+		FAIL=$((FAIL + 1))
+	fi
+else
+	step state_before_power_cycle s_before_power_cycle
+	# A power cycle: the simulator saves its NV state at SIGTERM and loads it
+	# when it starts again.
+	stop_sim
+	start_sim
+	step power_cycle_state_kept s_after_power_cycle
+	step clear s_clear
+fi
 echo "scenarios: $PASS passed, $FAIL failed"
 [ "$FAIL" -gt 100 ] && FAIL=100
 exit "$FAIL"

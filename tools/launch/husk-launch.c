@@ -43,7 +43,7 @@ struct page {
 struct opts {
 	unsigned smp;
 	uint64_t mem_mib;
-	const char *cpu, *machine, *cmdline, *qemu, *keep_dir;
+	const char *cpu, *machine, *cmdline, *qemu, *keep_dir, *serial2;
 	unsigned timeout;
 	bool dry_run;
 	long vp_count_override;
@@ -340,8 +340,22 @@ static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc
 	argv[argc++] = "-display";
 	argv[argc++] = "none";
 	argv[argc++] = "-no-reboot";
-	argv[argc++] = "-serial";
-	argv[argc++] = "stdio";
+	if (ld->o->serial2 && !strcmp(ld->o->serial2, "stdio")) {
+		/* Both ports on the terminal, through one multiplexed chardev. */
+		argv[argc++] = "-chardev";
+		argv[argc++] = "stdio,id=husk-con,mux=on,signal=off";
+		argv[argc++] = "-serial";
+		argv[argc++] = "chardev:husk-con";
+		argv[argc++] = "-serial";
+		argv[argc++] = "chardev:husk-con";
+	} else {
+		argv[argc++] = "-serial";
+		argv[argc++] = "stdio";
+		if (ld->o->serial2) {
+			argv[argc++] = "-serial";
+			argv[argc++] = (char *)ld->o->serial2;
+		}
+	}
 	argv[argc++] = "-device";
 	argv[argc++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 
@@ -455,6 +469,8 @@ static void usage(FILE *out)
 		"  --cpu MODEL        QEMU CPU model (default max)\n"
 		"  --machine q35[,..] QEMU machine options (only q35: its memory map is modelled)\n"
 		"  --cmdline STR      husk's command line (IGVM COMMAND_LINE parameter)\n"
+		"  --serial2 SPEC     COM2 (the svm test guest's port): stdio (shared with\n"
+		"                     COM1), or a QEMU serial spec (file:PATH, unix:PATH,server=on,...)\n"
 		"  --timeout SEC      kill QEMU after SEC seconds (default 120); exit 124\n"
 		"  --qemu PATH        QEMU binary (default qemu-system-x86_64)\n"
 		"  --qemu-arg ARG     extra QEMU argument (repeatable)\n"
@@ -475,6 +491,7 @@ int main(int argc, char **argv)
 		{ "qemu", required_argument, NULL, 'q' },     { "qemu-arg", required_argument, NULL, 'Q' },
 		{ "keep-dir", required_argument, NULL, 'k' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "vp-count", required_argument, NULL, 'V' }, { "memmap", required_argument, NULL, 'P' },
+		{ "serial2", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .smp = 4, .mem_mib = 512, .cpu = "max", .machine = "q35", .cmdline = "",
@@ -509,6 +526,7 @@ int main(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 'V': o.vp_count_override = strtol(optarg, NULL, 0); break;
 		case 'P': o.memmap_spec = optarg; break;
+		case 'S': o.serial2 = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 3;
 		}

@@ -1,10 +1,11 @@
 /* The interface between husk-tpm-sim's servers and a TPM 2.0 engine.
  *
- * A backend is a table of functions over an opaque context.  Two exist:
+ * A backend is a table of functions over an opaque context.  Three exist:
  * `husk` (husk's own engine, lib/tpm/tpm.h; compiled in once lib/tpm is a
- * library) and `libtpms` (Debian's libtpms, the reference).  The server
- * owns the state file: backends only turn their NV state into a blob and
- * back (save_state/load_state).  Every function that can fail returns 0 or
+ * library), `libtpms` (Debian's libtpms, the reference) and `relay` (no
+ * engine: a bridge to husk's vTPM through the test guest's relay mode,
+ * backend_relay.c).  The server owns the state file: backends only turn
+ * their NV state into a blob and back (save_state/load_state).  Every function that can fail returns 0 or
  * a husk_err code (husk/err.h).  Single-threaded: the server calls one
  * function at a time. */
 #ifndef HUSK_TPM_SIM_BACKEND_H
@@ -21,6 +22,11 @@
 
 struct sim_backend {
 	const char *name;
+	/* The engine runs elsewhere and keeps its own NV state (relay): the
+	 * server gives it no state file, never manufactures it and leaves it
+	 * on when the server exits.  Its power_off may refuse: it returns
+	 * HUSK_ERR_UNSUPPORTED, and the TPM stays on with nothing changed. */
+	bool remote;
 
 	/* Creates the engine: not manufactured, powered off. */
 	int (*init)(void **ctx);
@@ -63,6 +69,12 @@ struct sim_backend {
 
 extern const struct sim_backend sim_backend_libtpms;
 extern const struct sim_backend sim_backend_husk;
+extern const struct sim_backend sim_backend_relay;
+
+/* The relay backend's unix socket (QEMU's chardev for the guest's COM2),
+ * how long to wait for it, for the guest and for each reply (0: 300 s), and
+ * whether to end the guest's relay mode when the server exits. */
+void sim_backend_relay_configure(const char *path, unsigned timeout_s, bool end_at_exit);
 
 /* The backend called name, or NULL. */
 const struct sim_backend *sim_backend_find(const char *name);

@@ -6,6 +6,7 @@
 static const struct sim_backend *const backends[] = {
 	&sim_backend_husk,
 	&sim_backend_libtpms,
+	&sim_backend_relay,
 };
 
 const struct sim_backend *sim_backend_find(const char *name)

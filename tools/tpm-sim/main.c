@@ -36,7 +36,15 @@ static void usage(FILE *f)
 		"                                 port on --ctrl-port; the TPM starts powered off\n"
 		"  --port N                TPM command port (default 2321)\n"
 		"  --ctrl-port N           control / platform port (default: --port + 1)\n"
-		"  --backend husk|libtpms  TPM engine (default husk)\n"
+		"  --backend husk|libtpms|relay\n"
+		"                          TPM engine (default husk); relay: husk's vTPM, through\n"
+		"                          husk's test guest in relay mode (docs/guest.md)\n"
+		"  --relay PATH            the guest's COM2 socket (QEMU -chardev socket,path=PATH,\n"
+		"                          server=on); implies --backend relay\n"
+		"  --relay-timeout SEC     wait this long for the socket, the guest and each reply\n"
+		"                          (default 300)\n"
+		"  --relay-end             end the guest's relay mode when the server exits (the\n"
+		"                          guest then ends the VM with success)\n"
 		"  --state FILE            NV state file: loaded at start and at each power-on,\n"
 		"                          written at power-off, SIGTERM/SIGINT and exit\n"
 		"  --manufacture           start from a fresh TPM even if FILE exists (FILE is\n"
@@ -71,6 +79,9 @@ enum {
 	OPT_MANUFACTURE,
 	OPT_PIDFILE,
 	OPT_LOG_COMMANDS,
+	OPT_RELAY,
+	OPT_RELAY_TIMEOUT,
+	OPT_RELAY_END,
 	OPT_HELP,
 };
 
@@ -83,6 +94,9 @@ static const struct option options[] = {
 	{ "manufacture", no_argument, NULL, OPT_MANUFACTURE },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "log-commands", no_argument, NULL, OPT_LOG_COMMANDS },
+	{ "relay", required_argument, NULL, OPT_RELAY },
+	{ "relay-timeout", required_argument, NULL, OPT_RELAY_TIMEOUT },
+	{ "relay-end", no_argument, NULL, OPT_RELAY_END },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -118,8 +132,11 @@ static int install_signals(sigset_t *wait_mask)
 int main(int argc, char **argv)
 {
 	struct server_config cfg = { .protocol = SERVER_SWTPM, .port = 2321 };
-	const char *backend_name = "husk";
-	const char *state_path = NULL;
+	const char *backend_name = NULL;
+	const char *state_path = NULL, *relay_path = NULL;
+	unsigned long relay_timeout = 0;
+	bool relay_end = false;
+	char *end;
 	const struct sim_backend *be;
 	bool manufacture = false, log_commands = false, ctrl_port_set = false;
 	struct server *srv = NULL;
@@ -163,6 +180,21 @@ int main(int argc, char **argv)
 		case OPT_LOG_COMMANDS:
 			log_commands = true;
 			break;
+		case OPT_RELAY:
+			relay_path = optarg;
+			break;
+		case OPT_RELAY_TIMEOUT:
+			errno = 0;
+			relay_timeout = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || relay_timeout == 0 ||
+			    relay_timeout > 86400) {
+				fprintf(stderr, "husk-tpm-sim: --relay-timeout: seconds, 1-86400\n");
+				return 2;
+			}
+			break;
+		case OPT_RELAY_END:
+			relay_end = true;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
@@ -188,11 +220,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "husk-tpm-sim: --port and --ctrl-port must differ\n");
 		return 2;
 	}
+	if (!backend_name)
+		backend_name = relay_path ? "relay" : "husk";
 	be = sim_backend_find(backend_name);
 	if (!be) {
-		fprintf(stderr, "husk-tpm-sim: --backend: husk or libtpms\n");
+		fprintf(stderr, "husk-tpm-sim: --backend: husk, libtpms or relay\n");
 		return 2;
 	}
+	if ((be == &sim_backend_relay) != (relay_path != NULL)) {
+		fprintf(stderr, "husk-tpm-sim: --relay PATH and --backend relay go together\n");
+		return 2;
+	}
+	if (be->remote && (state_path || manufacture)) {
+		fprintf(stderr, "husk-tpm-sim: the %s backend keeps its state in husk: no --state "
+				"or --manufacture\n", be->name);
+		return 2;
+	}
+	sim_backend_relay_configure(relay_path, (unsigned)relay_timeout, relay_end);
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (install_signals(&wait_mask) != 0) {

@@ -1,12 +1,13 @@
 # tools/tpm-sim: husk-tpm-sim, a TPM 2.0 simulator server on loopback that
 # tpm2-tss clients reach with -T swtpm:port=N or -T mssim:port=N.  Engines:
-# husk's lib/tpm, and libtpms as a reference.  See docs/tpm-sim.md.
+# husk's lib/tpm, and libtpms as a reference; or the relay to husk's vTPM
+# through the test guest.  See docs/tpm-sim.md and docs/guest.md.
 HUSK_TPM_SIM := $(BUILD)/host/tools/husk-tpm-sim
 
 TPM_SIM_SRCS := tools/tpm-sim/main.c tools/tpm-sim/server.c tools/tpm-sim/net.c \
 	tools/tpm-sim/proto_swtpm.c tools/tpm-sim/proto_mssim.c tools/tpm-sim/sim.c \
 	tools/tpm-sim/statefile.c tools/tpm-sim/backends.c tools/tpm-sim/backend_libtpms.c \
-	tools/tpm-sim/backend_husk.c $(TPM_LIBTPMS_SRCS)
+	tools/tpm-sim/backend_husk.c tools/tpm-sim/backend_relay.c $(TPM_LIBTPMS_SRCS)
 TPM_SIM_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(TPM_SIM_SRCS))
 
 $(eval $(call tpm_host_tool,$(HUSK_TPM_SIM),$(TPM_SIM_OBJS)))

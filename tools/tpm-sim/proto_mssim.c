@@ -108,6 +108,8 @@ static int mssim_power_cycle(struct sim *s)
 	if (!s->powered)
 		return 0;
 	rc = sim_power_off(s);
+	if (rc == HUSK_ERR_UNSUPPORTED)
+		return rc; /* refused: the TPM was not reset */
 	if (rc != 0)
 		sim_log("power cycle: saving the NV state failed; powering on anyway");
 	return sim_power_on(s);

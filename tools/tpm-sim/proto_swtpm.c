@@ -120,12 +120,19 @@ enum proto_result proto_swtpm_ctrl(struct sim *s, int fd, const uint8_t *buf, si
 			return PROTO_NEED_MORE;
 		*used = SWTPM_REQ_INIT;
 		/* PTM_INIT_FLAG_DELETE_VOLATILE: there is no volatile state file. */
-		if (s->powered && sim_power_off(s) != 0)
-			sim_log("swtpm: CMD_INIT: saving the NV state failed");
+		if (s->powered) {
+			rc = sim_power_off(s);
+			if (rc == HUSK_ERR_UNSUPPORTED)
+				return swtpm_res(fd, SWTPM_RES_FAIL); /* no re-initialisation */
+			if (rc != 0)
+				sim_log("swtpm: CMD_INIT: saving the NV state failed");
+		}
 		return swtpm_res(fd, sim_power_on(s) == 0 ? SWTPM_RES_SUCCESS : SWTPM_RES_FAIL);
 
 	case SWTPM_CMD_STOP:
 		rc = sim_power_off(s);
+		if (rc == HUSK_ERR_UNSUPPORTED)
+			return swtpm_res(fd, SWTPM_RES_FAIL); /* refused: still on */
 		return swtpm_res(fd, rc == 0 ? SWTPM_RES_SUCCESS : SWTPM_RES_IOERROR);
 
 	case SWTPM_CMD_SHUTDOWN:

@@ -36,11 +36,18 @@ int sim_init(struct sim *s, const struct sim_backend *be, const char *state_path
 	s->log_commands = log_commands;
 	s->nv_on = true;
 
+	if (be->remote && (state_path || manufacture)) {
+		sim_log("the %s backend keeps its state elsewhere: no --state or --manufacture",
+			be->name);
+		return HUSK_ERR_INVAL;
+	}
 	rc = be->init(&s->be_ctx);
 	if (rc != 0) {
 		sim_log("cannot create the %s engine: %s", be->name, husk_strerror(rc));
 		return rc;
 	}
+	if (be->remote)
+		return 0;
 	if (state_path && !manufacture) {
 		rc = statefile_read(state_path, be->name, &blob, &len);
 		if (rc == 0) {
@@ -78,7 +85,8 @@ void sim_fini(struct sim *s)
 {
 	if (!s->be_ctx)
 		return;
-	(void)sim_power_off(s);
+	if (!s->be->remote)
+		(void)sim_power_off(s);
 	s->be->destroy(s->be_ctx);
 	s->be_ctx = NULL;
 }
@@ -147,6 +155,10 @@ int sim_power_off(struct sim *s)
 	if (!s->powered)
 		return 0;
 	rc = s->be->power_off(s->be_ctx);
+	if (rc == HUSK_ERR_UNSUPPORTED) {
+		sim_log("power-off refused by the %s engine; the TPM stays on", s->be->name);
+		return rc;
+	}
 	s->powered = false;
 	if (rc != 0)
 		sim_log("power-off failed in the %s engine: %s", s->be->name, husk_strerror(rc));

@@ -39,6 +39,8 @@ int sim_init(struct sim *s, const struct sim_backend *be, const char *state_path
 void sim_fini(struct sim *s);
 
 int sim_power_on(struct sim *s);
+/* HUSK_ERR_UNSUPPORTED: the engine refused (struct sim_backend.remote);
+ * the TPM is still on and nothing changed. */
 int sim_power_off(struct sim *s);
 /* Writes the NV state to the state file now (no-op without one). */
 int sim_save(struct sim *s);

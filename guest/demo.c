@@ -1,0 +1,131 @@
+/* Demo mode (guest.mode=demo, what `make run` shows): the information page,
+ * the protocols husk serves, a PCR extended and read back through the vTPM,
+ * and a second vCPU that says hello through a shared counter. */
+#include <string.h>
+
+#include "guest.h"
+
+static uint8_t cmd[512], rsp[512];
+
+static bool demo_tpm(const char *what, uint32_t len, uint32_t *trc)
+{
+	uint32_t rsp_len = 0, rc = vtpm_cmd(cmd, len, rsp, sizeof(rsp), &rsp_len);
+
+	*trc = 0;
+	if (rc != SVSM_SUCCESS) {
+		gprintf("  %s: VTPM_CMD failed: 0x%x %s\n", what, rc, svsm_result_name(rc));
+		return false;
+	}
+	*trc = tpm_rsp_rc(rsp, rsp_len);
+	return true;
+}
+
+static void show_protocol(const char *name, uint32_t proto)
+{
+	uint64_t r = svsm_query_protocol(proto, 1);
+
+	if (r == ~0ull)
+		gprintf("  QUERY_PROTOCOL %-11s v1: the call failed\n", name);
+	else if (r == 0)
+		gprintf("  QUERY_PROTOCOL %-11s v1: not served\n", name);
+	else
+		gprintf("  QUERY_PROTOCOL %-11s v1: versions %u..%u\n", name, (uint32_t)r,
+			(uint32_t)(r >> 32));
+}
+
+static bool demo_pcr(void)
+{
+	static const char event[] = "hello from the husk test guest";
+	uint8_t digest[32], both[64], expect[32], got[32];
+	char hex[65];
+	uint32_t trc = 0;
+
+	if (!demo_tpm("TPM2_Startup", tpm_build_startup_clear(cmd), &trc))
+		return false;
+	gprintf("  TPM2_Startup(CLEAR): TPM_RC 0x%x%s\n", trc,
+		trc == TPM_RC_INITIALIZE ? " (already started)" : "");
+	if (!demo_tpm("TPM2_PCR_Reset", tpm_build_pcr_reset(cmd, 16), &trc) || trc) {
+		gprintf("  TPM2_PCR_Reset(16): TPM_RC 0x%x\n", trc);
+		return false;
+	}
+	sha256(event, sizeof(event) - 1, digest);
+	hex_string(digest, 32, hex);
+	if (!demo_tpm("TPM2_PCR_Extend", tpm_build_pcr_extend_sha256(cmd, 16, digest), &trc) || trc) {
+		gprintf("  TPM2_PCR_Extend(16): TPM_RC 0x%x\n", trc);
+		return false;
+	}
+	gprintf("  TPM2_PCR_Extend(16, sha256(\"%s\") = %s)\n", event, hex);
+	if (!demo_tpm("TPM2_PCR_Read", tpm_build_pcr_read_sha256(cmd, 16), &trc) ||
+	    !tpm_pcr_read_digest(rsp, get_be32(rsp + 2), got)) {
+		gprintf("  TPM2_PCR_Read(sha256:16): failed (TPM_RC 0x%x)\n", trc);
+		return false;
+	}
+	memset(both, 0, 32);
+	memcpy(both + 32, digest, 32);
+	sha256(both, 64, expect);
+	hex_string(got, 32, hex);
+	gprintf("  TPM2_PCR_Read(sha256:16) = %s %s\n", hex,
+		memcmp(got, expect, 32) == 0 ? "(as expected)" : "(WRONG)");
+	return memcmp(got, expect, 32) == 0;
+}
+
+static bool demo_vcpu(void)
+{
+	struct worker_ctx *w = &guest_worker_ctx;
+	uint64_t vmsa = (uint64_t)(uintptr_t)guest_worker_vmsa[0], rip;
+	uint32_t apic, rc;
+	bool ok;
+
+	if (!vcpu_other_apic(&apic)) {
+		gprintf("  only one vCPU: no second vCPU to start (run with --smp 2 or more)\n");
+		return true;
+	}
+	memset(w, 0, sizeof(*w));
+	w->apic_id = apic;
+	w->ca_gpa = (uint64_t)(uintptr_t)guest_worker_ca;
+	w->vmsa_gpa = vmsa;
+	vcpu_build_vmsa(guest_worker_vmsa[0], w);
+	rc = vcpu_create(vmsa, w->ca_gpa, apic);
+	gprintf("  CREATE_VCPU on APIC ID %u: %s\n", apic, svsm_result_name(rc));
+	if (rc != SVSM_SUCCESS)
+		return false;
+	ok = vcpu_wait_counter(w, 1000, 10000);
+	gprintf("  the vCPU on APIC ID %u says hello: %llu loops, %llu SVSM calls answered, %llu "
+		"not\n", apic, (unsigned long long)w->counter, (unsigned long long)w->calls_ok,
+		(unsigned long long)w->calls_bad);
+	rc = vcpu_delete(vmsa, 5000);
+	memcpy(&rip, guest_worker_vmsa[0] + VMSA_RIP, 8);
+	gprintf("  DELETE_VCPU: %s; it stopped at RIP 0x%llx\n", svsm_result_name(rc),
+		(unsigned long long)rip);
+	return ok && rc == SVSM_SUCCESS && w->calls_bad == 0;
+}
+
+int mode_demo(void)
+{
+	bool ok = true;
+	struct svsm_regs r;
+
+	gprintf("husk test guest: demo\n");
+	gprintf("  information page at 0x%llx: husk at 0x%llx+0x%llx, calling area 0x%llx, "
+		"core protocol up to v%u, guest VMPL %u\n",
+		(unsigned long long)ginfo.info_gpa, (unsigned long long)ginfo.svsm_base,
+		(unsigned long long)ginfo.svsm_size, (unsigned long long)ginfo.boot_caa,
+		ginfo.max_version, ginfo.guest_vmpl);
+	gprintf("  %u vCPU(s), APIC IDs", ginfo.vcpu_count);
+	for (uint32_t i = 0; i < ginfo.vcpu_count; i++)
+		gprintf(" %u", ginfo.apic_ids[i]);
+	gprintf("; booted on %u; TSC %u kHz; args \"%s\"\n", ginfo.boot_apic_id, ginfo.tsc_khz,
+		ginfo.args);
+	show_protocol("core", SVSM_PROTOCOL_CORE);
+	show_protocol("attestation", SVSM_PROTOCOL_ATTEST);
+	show_protocol("vTPM", SVSM_PROTOCOL_VTPM);
+	if (svsm_call(SVSM_CALL(SVSM_PROTOCOL_VTPM, SVSM_VTPM_QUERY), 0, 0, 0, &r) == SVSM_SUCCESS)
+		gprintf("  VTPM_QUERY: platform commands 0x%llx, features 0x%llx\n",
+			(unsigned long long)r.rcx, (unsigned long long)r.rdx);
+	else
+		ok = false;
+	ok &= demo_pcr();
+	ok &= demo_vcpu();
+	gprintf("husk test guest: demo %s\n", ok ? "done" : "FAILED");
+	return ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL;
+}
