@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make binutils libc6-dev clang libclang-rt-14-dev llvm libcmocka-dev \
 qemu-system-x86 python3 curl bzip2 ca-certificates \
-libtss2-dev tpm2-tools swtpm swtpm-tools libtpms-dev openssl"
+libtss2-dev tpm2-tools swtpm swtpm-tools libtpms-dev openssl valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -6,8 +6,18 @@ FUZZ_SECONDS ?= 10
 
 .PHONY: run test fuzz bench-boot
 
-# Boots husk from its IGVM file (native platform, QEMU TCG, q35).
-run: $(BUILD)/husk-native.igvm $(HUSK_LAUNCH)
+# Boots husk from its IGVM file on the svm platform (QEMU TCG, q35) with the
+# test guest in demo mode; husk's console (COM1) and the guest's (COM2)
+# share the terminal.  RUN_MODE=conformance runs the guest's test suite
+# instead; `make run-native` boots husk alone.
+RUN_MODE ?= demo
+RUN_CMDLINE ?=
+run: $(BUILD)/husk-svm.igvm $(HUSK_LAUNCH)
+	$(HUSK_LAUNCH) --smp $(RUN_SMP) --serial2 stdio --cmdline "guest.mode=$(RUN_MODE) $(RUN_CMDLINE)" \
+		$(RUN_ARGS) $(BUILD)/husk-svm.igvm
+
+.PHONY: run-native
+run-native: $(BUILD)/husk-native.igvm $(HUSK_LAUNCH)
 	$(HUSK_LAUNCH) --smp $(RUN_SMP) $(RUN_ARGS) $(BUILD)/husk-native.igvm
 
 FUZZ_BINS = $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/$(f))
@@ -19,6 +29,12 @@ test: all $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)$(PYTHON) tests/run.py --build $(BUILD) --only fuzz --fuzz "$(FUZZ_TARGETS)" \
 		--fuzz-seconds $(FUZZ_SECONDS)
+
+# husk's own instructions per SVSM call (lib/svsm under callgrind, host) and
+# round trips per second as the test guest sees them on svm (QEMU TCG).
+.PHONY: bench-svsm
+bench-svsm: bench-svsm-host $(BUILD)/husk-svm.igvm $(HUSK_LAUNCH)
+	$(Q)$(PYTHON) scripts/bench-svsm-guest.py --build $(BUILD)
 
 bench-boot: $(BUILD)/husk-native.igvm $(HUSK_LAUNCH)
 	$(Q)$(PYTHON) scripts/bench-boot.py --build $(BUILD)
