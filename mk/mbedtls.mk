@@ -43,10 +43,11 @@ FUZZ_CFLAGS += $(MBEDTLS_CPPFLAGS)
 # would compile to empty objects).  Enabling a module in the config may need
 # a file added here; `make mbedtls-check` then reports its symbols as missing.
 MBEDTLS_MODULES := \
-	aes asn1parse asn1write bignum bignum_core cipher cipher_wrap \
+	aes asn1parse asn1write base64 bignum bignum_core cipher cipher_wrap \
 	constant_time ctr_drbg ecdh ecdsa ecp ecp_curves gcm hkdf hmac_drbg \
-	md nist_kw oid platform platform_util rsa rsa_alt_helpers \
-	sha1 sha256 sha512
+	md nist_kw oid pem pk pk_ecc pk_wrap pkparse pkwrite platform \
+	platform_util rsa rsa_alt_helpers sha1 sha256 sha512 \
+	x509 x509_create x509_crt x509write x509write_crt
 MBEDTLS_SRCS := $(patsubst %,$(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_MODULES))
 
 $(eval $(call portable_lib,mbedcrypto,$(MBEDTLS_SRCS)))
@@ -71,7 +72,7 @@ $(BUILD)/fuzz/third_party/%: HOSTCFLAGS_EXTRA += $(MBEDTLS_RELAX)
 # (Symbols one of the checked archives defines for the other are resolved
 # by the `ld -r` below and never show up as undefined.)
 MBEDTLS_KERNEL_PROVIDED := memcpy memmove memset memcmp memchr strlen strnlen \
-	strcmp strncmp strchr explicit_bzero fmt_snprintf
+	strcmp strncmp strchr strstr strncpy explicit_bzero fmt_snprintf
 MBEDTLS_CHECK_LIBS := $(BUILD)/kernel/libmbedcrypto.a $(BUILD)/kernel/libcrypto.a
 
 # Instructions that need FPU/SSE state: any x87/MMX/SSE/AVX register operand,

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="gcc make binutils libc6-dev clang libclang-rt-14-dev llvm libcmocka-dev \
 qemu-system-x86 python3 curl bzip2 ca-certificates \
-libtss2-dev tpm2-tools swtpm swtpm-tools libtpms-dev openssl valgrind"
+libtss2-dev tpm2-tools swtpm swtpm-tools libtpms-dev openssl valgrind \
+libjsmn-dev python3-cryptography libcurl4-openssl-dev"
 
 missing=""
 for p in $PKGS; do

@@ -115,10 +115,29 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...);
 #define MBEDTLS_ASN1_WRITE_C
 #define MBEDTLS_OID_C
 
+/* ---- Keys, certificates and encodings (attestation, KBS, EK certificate) ---- */
+/* base64 for the KBS protocol's JSON members; PK to read the keys and
+ * certificates a KBS releases (DER or PEM) and to write the EK certificate
+ * husk issues; X.509 parsing for the CA certificate and, on the host, for
+ * the AMD chain that signs SNP reports (the VCEK is signed RSASSA-PSS). No
+ * time: husk cannot check validity periods (MBEDTLS_HAVE_TIME_DATE unset),
+ * a relying party must. */
+#define MBEDTLS_BASE64_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CRT_WRITE_C
+
 /* Deliberately absent: PSA_CRYPTO_C (its key store and driver layers are
  * bulk husk does not use), ENTROPY_C, FS_IO, NET_C, TIMING_C, THREADING_C,
  * SELF_TEST (husk runs its own known-answer tests, lib/crypto/selftest.c),
- * ERROR_C, everything TLS/X.509/PK. */
+ * ERROR_C, TLS, X.509 CRLs/CSRs, PKCS#5/#7/#12. */
 
 /* No #include "mbedtls/check_config.h" here: mbedtls/build_info.h includes
  * it itself, after its config_adjust_*.h headers have derived the macros

@@ -13,6 +13,8 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+char *strstr(const char *haystack, const char *needle);
+char *strncpy(char *restrict dst, const char *restrict src, size_t n);
 /* Zeroes memory in a way the compiler may not elide (for secrets). */
 void explicit_bzero(void *p, size_t n);
 
