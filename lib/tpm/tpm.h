@@ -87,4 +87,61 @@ bool tpm_nv_dirty(const struct tpm *t);
 /* Footprint of a context in bytes (the structure plus its allocations). */
 size_t tpm_memory_used(const struct tpm *t);
 
+/* ---- manufacturing: the endorsement keys and their certificates ----
+ * (tpm_ek.c; docs/ekcert.md).  What a TPM manufacturer does at the
+ * factory, done by husk's platform code (the vTPM service, the simulator)
+ * on the context directly rather than through commands. */
+
+/* The EK templates of the TCG EK Credential Profile (2.x) default
+ * ("low range") set: L-1 RSA 2048 and L-2 ECC NIST P-256, both with
+ * AES-128-CFB, SHA-256 and PolicyA, restricted decrypt keys. */
+enum tpm_ek_template {
+	TPM_EK_RSA2048 = 1, /* template L-1 */
+	TPM_EK_ECC_P256 = 2, /* template L-2 */
+};
+
+/* The NV indexes of the same profile holding those EKs' certificates. */
+#define TPM_NV_EK_CERT_RSA2048  0x01c00002u
+#define TPM_NV_EK_CERT_ECC_P256 0x01c0000au
+
+/* The attributes husk gives an EK certificate index (before it is
+ * written; TPMA_NV_WRITTEN and TPMA_NV_WRITELOCKED follow): readable by
+ * the platform, the owner and anyone with the index's (empty) authValue,
+ * written only by the platform, outside dictionary-attack protection,
+ * platform-created (TPM2_Clear keeps it), write-lockable for good.  The
+ * set swtpm_setup uses for its EK certificates; see docs/ekcert.md. */
+#define TPM_NV_EK_CERT_ATTRIBUTES 0x42072001u /* PPWRITE WRITEDEFINE PPREAD OWNERREAD
+						 * AUTHREAD NO_DA PLATFORMCREATE */
+
+/* The public area (TPMT_PUBLIC, marshalled, without the TPM2B size) of the
+ * EK of template tmpl: the key TPM2_CreatePrimary under the endorsement
+ * hierarchy with that template returns (tpm2_createek), derived from the
+ * endorsement primary seed, so the same across boots and state save/load
+ * for as long as the seed lasts.  An RSA EK lands in the cache of derived
+ * primaries, so the guest's own CreatePrimary of it is quick.  Any power
+ * state, once manufactured or loaded.  HUSK_ERR_INVAL for an unknown
+ * template, HUSK_ERR_RANGE if cap is too small (512 bytes always do),
+ * HUSK_ERR_CRYPTO if the derivation failed. */
+int tpm_ek_public(struct tpm *t, enum tpm_ek_template tmpl, uint8_t *pub, size_t cap, size_t *len);
+
+/* Puts a certificate (DER) into the platform NV index `index` as a
+ * manufacturer provisions an EK certificate: the index is defined with
+ * TPM_NV_EK_CERT_ATTRIBUTES, nameAlg SHA-256, no authPolicy, an empty
+ * authValue and exactly len bytes, written, then write-locked.  If the
+ * index already holds exactly that (attributes, auth, size and bytes), it
+ * is left alone and *changed (if not NULL) is false: a caller may run this
+ * at every boot.  Anything else in its place (another certificate, another
+ * size, an index the guest defined there) is deleted first.  The change is
+ * NV state (tpm_nv_dirty, tpm_state_save).  Call between commands.
+ * HUSK_ERR_INVAL for a handle that is not an NV index or len 0,
+ * HUSK_ERR_RANGE for more than 2048 bytes, HUSK_ERR_NOMEM if NV is full
+ * (the old index, if any, is then left as it was). */
+int tpm_provision_ek_cert(struct tpm *t, uint32_t index, const uint8_t *der, size_t len, bool *changed);
+
+/* A TPM_PT_* property as TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES)
+ * reports it (manufacturer, vendor strings, firmware version, ...), for
+ * certificates that must name this TPM.  HUSK_ERR_NOTFOUND for a property
+ * husk does not report. */
+int tpm_get_property(struct tpm *t, uint32_t property, uint32_t *value);
+
 #endif

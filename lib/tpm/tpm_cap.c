@@ -9,6 +9,7 @@
  * implementation does, so clients page through each group separately. */
 #include <string.h>
 
+#include "husk/err.h"
 #include "tpm/tpm_internal.h"
 
 /* TPMS_CAPABILITY_DATA without the capability and the list count */
@@ -461,6 +462,18 @@ static bool var_property(struct tpm *t, uint32_t pt, uint32_t *v)
 	case TPM_PT_AUDIT_COUNTER_1: *v = 0; return true; /* no command audit */
 	default: return false;
 	}
+}
+
+/* The same table GetCapability reads, so that what a certificate says of
+ * this TPM (docs/ekcert.md) is what the TPM says of itself. */
+int tpm_get_property(struct tpm *t, uint32_t property, uint32_t *value)
+{
+	bool defined;
+
+	if (!t || !value)
+		return HUSK_ERR_INVAL;
+	defined = property < TPM_PT_VAR ? fixed_property(property, value) : var_property(t, property, value);
+	return defined ? HUSK_OK : HUSK_ERR_NOTFOUND;
 }
 
 static void cap_tpm_properties(struct tpm *t, struct tpm_w *w, uint32_t property, uint32_t count)

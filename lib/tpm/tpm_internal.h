@@ -432,6 +432,9 @@ void tpm_nv_name(struct tpm_nv_index *nv, struct tpm2b_name *name);
 void tpm_nv_startup(struct tpm *t, bool clear);
 void tpm_nv_flush_hierarchy(struct tpm *t, uint32_t hierarchy); /* Clear */
 void tpm_nv_release(struct tpm *t, struct tpm_nv_index *nv);
+/* Deletes an index from the table as NV_UndefineSpace does (manufacturer
+ * provisioning, tpm_ek.c); nv points into t->nv.nv and is invalid after. */
+void tpm_nv_remove(struct tpm *t, struct tpm_nv_index *nv);
 /* Whether an NV index may authorize itself for command cc with a policy
  * session (policy) or its authValue: AUTHWRITE/POLICYWRITE for writes,
  * policy only for the ADMIN role, AUTHREAD/POLICYREAD otherwise.  The

@@ -114,6 +114,11 @@ static void nv_delete_index(struct tpm *t, const struct tpm_nv_index *nv)
 	nv_delete(t, (uint32_t)(nv - t->nv.nv));
 }
 
+void tpm_nv_remove(struct tpm *t, struct tpm_nv_index *nv)
+{
+	nv_delete_index(t, nv);
+}
+
 void tpm_nv_startup(struct tpm *t, bool clear)
 {
 	/* Called by Startup before it records the new shutdown state, so

@@ -65,6 +65,16 @@ struct sim_backend {
 
 	/* MS-simulator platform signal; engines without the notion ignore it. */
 	void (*set_physical_presence)(void *ctx, bool on);
+
+	/* Manufacturer provisioning of EK certificates (docs/ekcert.md):
+	 * certificates for the TPM's default EKs (RSA 2048, ECC P-256),
+	 * issued with the CA whose key and certificate (PEM or DER) are
+	 * given, in the TCG NV indexes 0x01C00002 and 0x01C0000A; indexes
+	 * that already hold them are left alone (*changed false).  Only while
+	 * powered off.  NULL for engines that cannot (libtpms, relay); *why
+	 * gets a reason on failure. */
+	int (*provision_ek_certs)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *cert,
+				  size_t cert_len, bool *changed, const char **why);
 };
 
 extern const struct sim_backend sim_backend_libtpms;

@@ -1,6 +1,7 @@
 /* husk-tpm-sim backend over husk's own TPM 2.0 engine (lib/tpm/tpm.h),
  * hosted: memory from libc, entropy from getrandom(2), time from
- * CLOCK_MONOTONIC. */
+ * CLOCK_MONOTONIC.  Also husk's EK certificates (lib/ekcert), provisioned
+ * as the vTPM service does at boot. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "ekcert/ekcert.h"
 #include "husk/err.h"
 #include "tpm/tpm.h"
 #include "tpm/tpm_defs.h"
@@ -30,6 +32,11 @@ struct hb {
 	struct tpm_env env; /* the engine may keep a pointer to it */
 	struct tpm *tpm;
 	bool powered;
+	/* EK certificate CA, parsed at the first provisioning, and the
+	 * random generator its signatures use for blinding */
+	struct ekcert_ca ca;
+	struct crypto_drbg drbg;
+	bool ca_ready;
 };
 
 static void *hb_calloc(void *ctx, size_t n, size_t size)
@@ -108,6 +115,8 @@ static void hb_destroy(void *ctx)
 	if (!hb)
 		return;
 	tpm_destroy(hb->tpm);
+	ekcert_ca_free(&hb->ca);
+	crypto_drbg_free(&hb->drbg);
 	free(hb);
 }
 
@@ -245,6 +254,37 @@ static void hb_set_physical_presence(void *ctx, bool on)
 	(void)on;
 }
 
+static int hb_provision_ek_certs(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *cert,
+				 size_t cert_len, bool *changed, const char **why)
+{
+	struct hb *hb = ctx;
+	unsigned mask = 0;
+	int rc;
+
+	*changed = false;
+	if (hb->powered)
+		return HUSK_ERR_BUSY;
+	if (!hb->drbg.ready) {
+		static const char pers[] = "husk-tpm-sim ekcert";
+
+		rc = crypto_drbg_init(&hb->drbg, hb_entropy, NULL, pers, sizeof(pers) - 1);
+		if (rc != 0) {
+			*why = "cannot seed a random generator";
+			return rc;
+		}
+	}
+	if (!hb->ca_ready) {
+		ekcert_ca_init(&hb->ca);
+		rc = ekcert_ca_load(&hb->ca, key, key_len, cert, cert_len, crypto_drbg_rng, &hb->drbg, why);
+		if (rc != 0)
+			return rc;
+		hb->ca_ready = true;
+	}
+	rc = ekcert_provision(hb->tpm, &hb->ca, crypto_drbg_rng, &hb->drbg, &mask, why);
+	*changed = mask != 0;
+	return rc;
+}
+
 const struct sim_backend sim_backend_husk = {
 	.name = "husk",
 	.init = hb_init,
@@ -260,4 +300,5 @@ const struct sim_backend sim_backend_husk = {
 	.buffer_size = hb_buffer_size,
 	.info = hb_info,
 	.set_physical_presence = hb_set_physical_presence,
+	.provision_ek_certs = hb_provision_ek_certs,
 };

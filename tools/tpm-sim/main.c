@@ -51,6 +51,10 @@ static void usage(FILE *f)
 		"                          overwritten at the first power-off)\n"
 		"  --pidfile FILE          write the process id to FILE once listening\n"
 		"  --log-commands          log command code and response code of each command\n"
+		"  --ek-ca-key FILE        with --ek-ca-cert (husk backend): issue EK certificates\n"
+		"  --ek-ca-cert FILE       for the RSA and ECC EKs with this CA (PEM or DER) and\n"
+		"                          store them in NV 0x01c00002 / 0x01c0000a at start and\n"
+		"                          at every power-on, as husk's vTPM does at boot\n"
 		"  --help                  this text\n");
 }
 
@@ -82,6 +86,8 @@ enum {
 	OPT_RELAY,
 	OPT_RELAY_TIMEOUT,
 	OPT_RELAY_END,
+	OPT_EK_CA_KEY,
+	OPT_EK_CA_CERT,
 	OPT_HELP,
 };
 
@@ -97,9 +103,40 @@ static const struct option options[] = {
 	{ "relay", required_argument, NULL, OPT_RELAY },
 	{ "relay-timeout", required_argument, NULL, OPT_RELAY_TIMEOUT },
 	{ "relay-end", no_argument, NULL, OPT_RELAY_END },
+	{ "ek-ca-key", required_argument, NULL, OPT_EK_CA_KEY },
+	{ "ek-ca-cert", required_argument, NULL, OPT_EK_CA_CERT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A whole small file (a CA key or certificate) into memory from malloc(). */
+static int read_small_file(const char *opt, const char *path, uint8_t **data, size_t *len)
+{
+	enum { MAX = 65536 };
+	uint8_t *buf = malloc(MAX + 1);
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+
+	if (!buf || !f) {
+		fprintf(stderr, "husk-tpm-sim: %s: cannot read %s: %s\n", opt, path, strerror(errno));
+		free(buf);
+		if (f)
+			fclose(f);
+		return HUSK_ERR_IO;
+	}
+	n = fread(buf, 1, MAX + 1, f);
+	if (ferror(f) || n == 0 || n > MAX) {
+		fprintf(stderr, "husk-tpm-sim: %s: %s is %s\n", opt, path,
+			ferror(f) ? "unreadable" : n ? "larger than 64 KiB" : "empty");
+		fclose(f);
+		free(buf);
+		return HUSK_ERR_IO;
+	}
+	fclose(f);
+	*data = buf;
+	*len = n;
+	return 0;
+}
 
 static int install_signals(sigset_t *wait_mask)
 {
@@ -136,6 +173,9 @@ int main(int argc, char **argv)
 	const char *state_path = NULL, *relay_path = NULL;
 	unsigned long relay_timeout = 0;
 	bool relay_end = false;
+	const char *ek_ca_key_path = NULL, *ek_ca_cert_path = NULL;
+	uint8_t *ek_ca_key = NULL, *ek_ca_cert = NULL;
+	size_t ek_ca_key_len = 0, ek_ca_cert_len = 0;
 	char *end;
 	const struct sim_backend *be;
 	bool manufacture = false, log_commands = false, ctrl_port_set = false;
@@ -195,6 +235,12 @@ int main(int argc, char **argv)
 		case OPT_RELAY_END:
 			relay_end = true;
 			break;
+		case OPT_EK_CA_KEY:
+			ek_ca_key_path = optarg;
+			break;
+		case OPT_EK_CA_CERT:
+			ek_ca_cert_path = optarg;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
@@ -236,18 +282,46 @@ int main(int argc, char **argv)
 				"or --manufacture\n", be->name);
 		return 2;
 	}
+	if (!ek_ca_key_path != !ek_ca_cert_path) {
+		fprintf(stderr, "husk-tpm-sim: --ek-ca-key and --ek-ca-cert go together\n");
+		return 2;
+	}
+	if (ek_ca_key_path && !be->provision_ek_certs) {
+		fprintf(stderr, "husk-tpm-sim: EK certificates need the husk backend\n");
+		return 2;
+	}
 	sim_backend_relay_configure(relay_path, (unsigned)relay_timeout, relay_end);
+	if (ek_ca_key_path &&
+	    (read_small_file("--ek-ca-key", ek_ca_key_path, &ek_ca_key, &ek_ca_key_len) != 0 ||
+	     read_small_file("--ek-ca-cert", ek_ca_cert_path, &ek_ca_cert, &ek_ca_cert_len) != 0)) {
+		free(ek_ca_key);
+		return 1;
+	}
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (install_signals(&wait_mask) != 0) {
 		fprintf(stderr, "husk-tpm-sim: cannot set up signal handling\n");
+		free(ek_ca_key);
+		free(ek_ca_cert);
 		return 1;
 	}
-	if (sim_init(&sim, be, state_path, manufacture, log_commands) != 0)
+	if (sim_init(&sim, be, state_path, manufacture, log_commands) != 0) {
+		free(ek_ca_key);
+		free(ek_ca_cert);
 		return 1;
+	}
+	/* Before the ports open: a CA that cannot issue ends the start. */
+	if (ek_ca_key && sim_set_ek_ca(&sim, ek_ca_key, ek_ca_key_len, ek_ca_cert, ek_ca_cert_len) != 0) {
+		sim_fini(&sim);
+		free(ek_ca_key);
+		free(ek_ca_cert);
+		return 1;
+	}
 	/* Bind before powering on: a failed start must not touch the state file. */
 	if (server_open(&srv, &sim, &cfg) != 0) {
 		sim_fini(&sim);
+		free(ek_ca_key);
+		free(ek_ca_cert);
 		return 1;
 	}
 	/* swtpm runs as with --flags not-need-init: clients (the swtpm TCTI)
@@ -255,6 +329,8 @@ int main(int argc, char **argv)
 	if (cfg.protocol == SERVER_SWTPM && sim_power_on(&sim) != 0) {
 		server_close(srv);
 		sim_fini(&sim);
+		free(ek_ca_key);
+		free(ek_ca_cert);
 		return 1;
 	}
 	rc = server_run(srv, &quit_signal, &wait_mask);
@@ -264,5 +340,7 @@ int main(int argc, char **argv)
 	 * waiting for the pidfile to vanish finds the state file complete. */
 	sim_fini(&sim);
 	server_close(srv);
+	free(ek_ca_key);
+	free(ek_ca_cert);
 	return rc == 0 ? 0 : 1;
 }

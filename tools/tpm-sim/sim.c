@@ -114,6 +114,42 @@ int sim_save(struct sim *s)
 	return 0;
 }
 
+/* The EK certificates, if a CA was given: provisioned on the state the
+ * engine boots from. */
+static int sim_provision(struct sim *s)
+{
+	const char *why = NULL;
+	bool changed = false;
+	int rc;
+
+	if (!s->ek_ca_key)
+		return 0;
+	rc = s->be->provision_ek_certs(s->be_ctx, s->ek_ca_key, s->ek_ca_key_len, s->ek_ca_cert,
+				       s->ek_ca_cert_len, &changed, &why);
+	if (rc != 0) {
+		sim_log("EK certificates: %s (%s)", why ? why : "provisioning failed", husk_strerror(rc));
+		return rc;
+	}
+	sim_log("EK certificates %s in NV indexes 0x01c00002 (RSA 2048) and 0x01c0000a (ECC P-256)",
+		changed ? "written" : "already");
+	return 0;
+}
+
+int sim_set_ek_ca(struct sim *s, const uint8_t *key, size_t key_len, const uint8_t *cert, size_t cert_len)
+{
+	if (!s->be->provision_ek_certs) {
+		sim_log("the %s engine cannot provision EK certificates", s->be->name);
+		return HUSK_ERR_UNSUPPORTED;
+	}
+	if (s->powered)
+		return HUSK_ERR_BUSY;
+	s->ek_ca_key = key;
+	s->ek_ca_key_len = key_len;
+	s->ek_ca_cert = cert;
+	s->ek_ca_cert_len = cert_len;
+	return sim_provision(s);
+}
+
 int sim_power_on(struct sim *s)
 {
 	uint8_t *blob = NULL;
@@ -137,6 +173,11 @@ int sim_power_on(struct sim *s)
 				husk_strerror(rc));
 			return rc;
 		}
+	}
+	rc = sim_provision(s);
+	if (rc != 0) {
+		sim_log("power-on: no EK certificates; TPM stays off");
+		return rc;
 	}
 	rc = s->be->power_on(s->be_ctx);
 	if (rc != 0) {

@@ -28,6 +28,9 @@ struct sim {
 	bool physical_presence, cancel, nv_on; /* MS-simulator platform signals */
 	/* MS-simulator TPM_GET_COMMAND_RESPONSE_SIZES: largest since last asked */
 	uint32_t largest_cmd_size, largest_cmd_code, largest_rsp_size, largest_rsp_code;
+	/* EK certificate CA (sim_set_ek_ca): provisioned at every power-on */
+	const uint8_t *ek_ca_key, *ek_ca_cert;
+	size_t ek_ca_key_len, ek_ca_cert_len;
 };
 
 /* Creates the engine and gives it its NV state: the state file's if it
@@ -35,6 +38,12 @@ struct sim {
  * powered off.  An unreadable or foreign state file is an error. */
 int sim_init(struct sim *s, const struct sim_backend *be, const char *state_path,
 	     bool manufacture, bool log_commands);
+/* Has the engine issue EK certificates with this CA (key and certificate,
+ * PEM or DER; the buffers must outlive s) and store them in the TCG NV
+ * indexes, now and after every reload at power-on, as a vTPM does at every
+ * boot; a no-op when they are there already.  Only while powered off;
+ * HUSK_ERR_UNSUPPORTED for engines other than husk's. */
+int sim_set_ek_ca(struct sim *s, const uint8_t *key, size_t key_len, const uint8_t *cert, size_t cert_len);
 /* Powers off (which saves) and destroys the engine. */
 void sim_fini(struct sim *s);
 
