@@ -43,7 +43,7 @@ struct page {
 struct opts {
 	unsigned smp;
 	uint64_t mem_mib;
-	const char *cpu, *machine, *cmdline, *qemu, *keep_dir, *serial2;
+	const char *cpu, *machine, *cmdline, *qemu, *keep_dir, *serial2, *kbs_socket;
 	unsigned timeout;
 	bool dry_run;
 	long vp_count_override;
@@ -356,6 +356,14 @@ static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc
 			argv[argc++] = (char *)ld->o->serial2;
 		}
 	}
+	if (ld->o->kbs_socket) {
+		/* COM3: husk's link to husk-kbs-proxy, which listens on the
+		 * socket (docs/proxy.md); QEMU reconnects if the proxy restarts. */
+		argv[argc++] = "-chardev";
+		argv[argc++] = xasprintf("socket,id=husk-kbs,path=%s,reconnect=1", ld->o->kbs_socket);
+		argv[argc++] = "-device";
+		argv[argc++] = "isa-serial,chardev=husk-kbs,iobase=0x3e8,irq=4";
+	}
 	argv[argc++] = "-device";
 	argv[argc++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 
@@ -471,6 +479,8 @@ static void usage(FILE *out)
 		"  --cmdline STR      husk's command line (IGVM COMMAND_LINE parameter)\n"
 		"  --serial2 SPEC     COM2 (the svm test guest's port): stdio (shared with\n"
 		"                     COM1), or a QEMU serial spec (file:PATH, unix:PATH,server=on,...)\n"
+		"  --kbs-socket PATH  COM3 (husk's link to its KBS proxy) on the UNIX socket\n"
+		"                     PATH where husk-kbs-proxy listens\n"
 		"  --timeout SEC      kill QEMU after SEC seconds (default 120); exit 124\n"
 		"  --qemu PATH        QEMU binary (default qemu-system-x86_64)\n"
 		"  --qemu-arg ARG     extra QEMU argument (repeatable)\n"
@@ -491,7 +501,7 @@ int main(int argc, char **argv)
 		{ "qemu", required_argument, NULL, 'q' },     { "qemu-arg", required_argument, NULL, 'Q' },
 		{ "keep-dir", required_argument, NULL, 'k' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "vp-count", required_argument, NULL, 'V' }, { "memmap", required_argument, NULL, 'P' },
-		{ "serial2", required_argument, NULL, 'S' },
+		{ "serial2", required_argument, NULL, 'S' },   { "kbs-socket", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .smp = 4, .mem_mib = 512, .cpu = "max", .machine = "q35", .cmdline = "",
@@ -527,6 +537,7 @@ int main(int argc, char **argv)
 		case 'V': o.vp_count_override = strtol(optarg, NULL, 0); break;
 		case 'P': o.memmap_spec = optarg; break;
 		case 'S': o.serial2 = optarg; break;
+		case 'K': o.kbs_socket = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 3;
 		}

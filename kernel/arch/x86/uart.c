@@ -1,4 +1,6 @@
-/* Polled 16550 driver: 115200 8N1, FIFO on, no interrupts. */
+/* Polled 16550 driver: 115200 8N1, FIFO on, no interrupts.  The console
+ * (uart_write) turns "\n" into "\r\n"; the raw functions move bytes as they
+ * are, for husk's link to the KBS proxy (COM3). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/uart.h"
 
@@ -8,6 +10,8 @@
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
+#define UART_SCR 7
+#define LSR_DR   0x01
 #define LSR_THRE 0x20
 
 void uart_init(uint16_t port)
@@ -36,4 +40,30 @@ void uart_write(uint16_t port, const char *s, size_t n)
 			uart_putc(port, '\r');
 		uart_putc(port, s[i]);
 	}
+}
+
+bool uart_present(uint16_t port)
+{
+	/* The scratch register keeps what is written to it; an absent port
+	 * reads 0xff whatever was written. */
+	outb(port + UART_SCR, 0x5a);
+	if (inb(port + UART_SCR) != 0x5a)
+		return false;
+	outb(port + UART_SCR, 0xa5);
+	return inb(port + UART_SCR) == 0xa5;
+}
+
+void uart_write_raw(uint16_t port, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		uart_putc(port, (char)p[i]);
+}
+
+size_t uart_read_raw(uint16_t port, uint8_t *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (inb(port + UART_LSR) & LSR_DR))
+		p[n++] = inb(port + UART_THR); /* RBR: the same offset as THR */
+	return n;
 }
