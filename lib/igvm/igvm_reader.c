@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "igvm/igvm_check.h"
 #include "igvm/igvm_reader.h"
 
@@ -71,8 +71,8 @@ static int check_fixed_header(struct igvm_reader *r, const uint8_t *file, size_t
 		uint32_t crc, stored = fh.checksum;
 
 		fh.checksum = 0;
-		crc = igvm_crc32_update(0, &fh, fixed_size);
-		crc = igvm_crc32_update(crc, file + fh.variable_header_offset,
+		crc = husk_crc32_update(0, &fh, fixed_size);
+		crc = husk_crc32_update(crc, file + fh.variable_header_offset,
 					fh.variable_header_size);
 		if (crc != stored)
 			return igvm_fail(err, NULL, HUSK_ERR_FORMAT,

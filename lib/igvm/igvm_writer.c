@@ -11,7 +11,7 @@
 #endif
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "igvm/igvm_check.h"
 #include "igvm/igvm_writer.h"
 
@@ -115,12 +115,12 @@ static void buf_free(struct igvm_writer *w, struct wbuf *b)
 
 static uint32_t blob_hash(const struct blob *b)
 {
-	uint32_t crc = igvm_crc32_update(0, b->data, b->len);
+	uint32_t crc = husk_crc32_update(0, b->data, b->len);
 
 	for (size_t left = IGVM_PAGE_SIZE_4K - b->len; left;) {
 		size_t n = HUSK_MIN(left, sizeof(zeros));
 
-		crc = igvm_crc32_update(crc, zeros, n);
+		crc = husk_crc32_update(crc, zeros, n);
 		left -= n;
 	}
 	return crc;
@@ -704,8 +704,8 @@ int igvm_writer_finish(struct igvm_writer *w, const uint8_t **file, size_t *size
 	fh.checksum = 0;
 	fh.architecture = IGVM_ARCH_X64;
 	fh.page_size = IGVM_PAGE_SIZE_4K;
-	crc = igvm_crc32_update(0, &fh, w->fixed_size);
-	crc = igvm_crc32_update(crc, w->hdrs.p, w->hdrs.len);
+	crc = husk_crc32_update(0, &fh, w->fixed_size);
+	crc = husk_crc32_update(crc, w->hdrs.p, w->hdrs.len);
 	fh.checksum = crc;
 
 	memcpy(w->out, &fh, w->fixed_size);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "proxy/proxy.h"
 
 static const uint8_t proxy_magic[PROXY_MAGIC_LEN] = {
@@ -90,7 +90,7 @@ int proxy_encode_header(uint8_t hdr[PROXY_HDR_SIZE], uint16_t type, uint64_t ses
 		if (parts[i].len > PROXY_PAYLOAD_MAX - total)
 			return HUSK_ERR_RANGE;
 		total += parts[i].len;
-		crc = igvm_crc32_update(crc, parts[i].data, parts[i].len);
+		crc = husk_crc32_update(crc, parts[i].data, parts[i].len);
 	}
 	if (!proxy_length_ok(type, (uint32_t)total))
 		return HUSK_ERR_RANGE;
@@ -101,7 +101,7 @@ int proxy_encode_header(uint8_t hdr[PROXY_HDR_SIZE], uint16_t type, uint64_t ses
 	put32(hdr + 16, seq);
 	put32(hdr + 20, (uint32_t)total);
 	put32(hdr + 24, crc);
-	put32(hdr + 28, igvm_crc32(hdr, PROXY_HDR_CRC_SPAN));
+	put32(hdr + 28, husk_crc32(hdr, PROXY_HDR_CRC_SPAN));
 	return HUSK_OK;
 }
 
@@ -264,7 +264,7 @@ static bool proxy_header_ok(const uint8_t *h, uint32_t *length)
 		return false;
 	if (get64(h + 8) == 0 || !proxy_length_ok(type, len))
 		return false;
-	if (get32(h + 28) != igvm_crc32(h, PROXY_HDR_CRC_SPAN))
+	if (get32(h + 28) != husk_crc32(h, PROXY_HDR_CRC_SPAN))
 		return false;
 	*length = len;
 	return true;
@@ -366,7 +366,7 @@ static bool proxy_decode_step(struct proxy_decoder *d, struct proxy_frame *f, si
 			*want = total - d->len;
 			return false;
 		}
-		if (igvm_crc32(d->buf + d->off + PROXY_HDR_SIZE, length) !=
+		if (husk_crc32(d->buf + d->off + PROXY_HDR_SIZE, length) !=
 		    get32(d->buf + d->off + 24)) {
 			/* Damaged, or cut short by a sender that restarted and
 			 * whose next frame is now inside this one: rescan. */
@@ -425,7 +425,7 @@ int proxy_frame_from_bytes(const uint8_t *buf, size_t len, struct proxy_frame *f
 	if (!buf || !f || len < PROXY_HDR_SIZE || !proxy_header_ok(buf, &length))
 		return HUSK_ERR_FORMAT;
 	if (len != PROXY_HDR_SIZE + (size_t)length ||
-	    igvm_crc32(buf + PROXY_HDR_SIZE, length) != get32(buf + 24))
+	    husk_crc32(buf + PROXY_HDR_SIZE, length) != get32(buf + 24))
 		return HUSK_ERR_FORMAT;
 	proxy_fill_frame(buf, length, f);
 	return HUSK_OK;

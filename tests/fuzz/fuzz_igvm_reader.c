@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "igvm/igvm_reader.h"
 #include "igvm/igvm_writer.h"
 
@@ -175,8 +175,8 @@ static void fix_header(uint8_t *f, size_t size)
 	if ((uint64_t)off + len > size)
 		return;
 	put32(f + 20, 0);
-	crc = igvm_crc32_update(0, f, fixed);
-	crc = igvm_crc32_update(crc, f + off, len);
+	crc = husk_crc32_update(0, f, fixed);
+	crc = husk_crc32_update(crc, f + off, len);
 	put32(f + 20, crc);
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "proxy/proxy.h"
 #include "proxy/proxy_client.h"
 
@@ -48,8 +48,8 @@ static void fix_crcs(uint8_t *b, size_t n)
 			continue;
 		memcpy(&len, b + i + 20, 4);
 		if (len <= n - i - PROXY_HDR_SIZE)
-			put32(b + i + 24, igvm_crc32(b + i + PROXY_HDR_SIZE, len));
-		put32(b + i + 28, igvm_crc32(b + i, PROXY_HDR_CRC_SPAN));
+			put32(b + i + 24, husk_crc32(b + i + PROXY_HDR_SIZE, len));
+		put32(b + i + 28, husk_crc32(b + i, PROXY_HDR_CRC_SPAN));
 	}
 }
 

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "igvm/igvm_defs.h"
 #include "igvm/igvm_reader.h"
 #include "igvm/igvm_writer.h"
@@ -101,8 +101,8 @@ static void refresh_crc(uint8_t *file)
 	uint32_t off = get32(file + 8), size = get32(file + 12), crc;
 
 	put32(file + 20, 0);
-	crc = igvm_crc32_update(0, file, 24);
-	crc = igvm_crc32_update(crc, file + off, size);
+	crc = husk_crc32_update(0, file, 24);
+	crc = husk_crc32_update(crc, file + off, size);
 	put32(file + 20, crc);
 }
 
@@ -180,13 +180,13 @@ static void test_crc32(void **state)
 	const char *s = "123456789";
 	uint32_t crc;
 
-	assert_int_equal(igvm_crc32(s, 9), 0xCBF43926u);
-	assert_int_equal(igvm_crc32(s, 0), 0);
-	assert_int_equal(igvm_crc32("a", 1), 0xE8B7BE43u);
+	assert_int_equal(husk_crc32(s, 9), 0xCBF43926u);
+	assert_int_equal(husk_crc32(s, 0), 0);
+	assert_int_equal(husk_crc32("a", 1), 0xE8B7BE43u);
 	/* Incremental in any split equals one shot. */
 	for (size_t cut = 0; cut <= 9; cut++) {
-		crc = igvm_crc32_update(0, s, cut);
-		crc = igvm_crc32_update(crc, s + cut, 9 - cut);
+		crc = husk_crc32_update(0, s, cut);
+		crc = husk_crc32_update(crc, s + cut, 9 - cut);
 		assert_int_equal(crc, 0xCBF43926u);
 	}
 }
@@ -547,8 +547,8 @@ static void test_layout(void **state)
 
 		memcpy(fixed, f, 24);
 		put32(fixed + 20, 0);
-		crc = igvm_crc32_update(0, fixed, 24);
-		crc = igvm_crc32_update(crc, f + 24, hsize);
+		crc = husk_crc32_update(0, fixed, 24);
+		crc = husk_crc32_update(crc, f + 24, hsize);
 		assert_int_equal(get32(f + 20), crc);
 	}
 	/* platform TLV */

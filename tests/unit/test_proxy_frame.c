@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "husk/err.h"
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 #include "proxy/proxy.h"
 
 #define SESSION 0x0123456789abcdefull
@@ -89,7 +89,7 @@ static void test_vectors(void **state)
 	struct proxy_frame f;
 	struct proxy_request r;
 
-	assert_int_equal(igvm_crc32("123456789", 9), 0xcbf43926u);
+	assert_int_equal(husk_crc32("123456789", 9), 0xcbf43926u);
 	assert_int_equal(proxy_encode_hello(out, sizeof(out), SESSION, 1, &len), HUSK_OK);
 	assert_int_equal(len, sizeof(hello_vec));
 	assert_memory_equal(out, hello_vec, len);
@@ -366,7 +366,7 @@ static void raw_header(uint8_t *h, uint16_t version, uint16_t type, uint64_t ses
 	memset(h + 16, 0, 4);
 	memcpy(h + 20, &length, 4);
 	memcpy(h + 24, &payload_crc, 4);
-	uint32_t crc = igvm_crc32(h, 28);
+	uint32_t crc = husk_crc32(h, 28);
 	memcpy(h + 28, &crc, 4);
 }
 

@@ -10,7 +10,9 @@
 #include "elf.h"
 #include "emit.h"
 #include "husk/err.h"
+#include "husk/layout.h"
 #include "layout.h"
+#include "mbedtls/sha512.h"
 #include "util.h"
 
 static void usage(FILE *out)
@@ -51,6 +53,36 @@ static int read_payload(const struct target_config *cfg, uint8_t **data, size_t 
 		return HUSK_ERR_RANGE;
 	}
 	return HUSK_OK;
+}
+
+/* The svm platform's self-measurement, as husk computes it at boot
+ * (kernel/platform/svm_attest.c): SHA-384 over the kernel's code and
+ * read-only data as loaded ([__text_start, __rodata_end)), the boot
+ * parameters (struct husk_boot_params), and the guest payload padded to
+ * whole pages. */
+static int svm_self_measurement(const struct layout *l, const struct elf_file *kernel,
+				const uint8_t *payload, size_t payload_len, uint8_t out[48])
+{
+	static const uint8_t zeros[HUSK_PAGE_SIZE];
+	uint64_t start, end;
+	mbedtls_sha512_context h;
+	size_t pad = (size_t)(HUSK_ALIGN_UP((uint64_t)payload_len, HUSK_PAGE_SIZE) - payload_len);
+	int bad;
+
+	if (elf_find_symbol(kernel, "__text_start", &start) ||
+	    elf_find_symbol(kernel, "__rodata_end", &end) || start < HUSK_IMAGE_VA || end < start ||
+	    end - HUSK_IMAGE_VA > l->image_size) {
+		fprintf(stderr, "svm self-measurement: no __text_start/__rodata_end in the kernel\n");
+		return HUSK_ERR_FORMAT;
+	}
+	mbedtls_sha512_init(&h);
+	bad = mbedtls_sha512_starts(&h, 1) ||
+	      mbedtls_sha512_update(&h, l->region + (start - HUSK_IMAGE_VA), end - start) ||
+	      mbedtls_sha512_update(&h, l->region + l->bp_offset, sizeof(struct husk_boot_params)) ||
+	      mbedtls_sha512_update(&h, payload, payload_len) ||
+	      mbedtls_sha512_update(&h, zeros, pad) || mbedtls_sha512_finish(&h, out);
+	mbedtls_sha512_free(&h);
+	return bad ? HUSK_ERR_CRYPTO : HUSK_OK;
 }
 
 int cmd_build(int argc, char **argv)
@@ -114,6 +146,19 @@ int cmd_build(int argc, char **argv)
 		err = layout_build(&cfg, &elf, version, cfg.platforms[built], &layouts[built]);
 	if (err)
 		built--; /* the failed one freed itself */
+	for (uint32_t i = 0; !err && i < built; i++) {
+		uint8_t m[48];
+
+		if (cfg.platforms[i] != HUSK_PLATFORM_SVM || !payload_len)
+			continue;
+		err = svm_self_measurement(&layouts[i], &elf, payload, payload_len, m);
+		if (!err) {
+			printf("svm self-measurement: ");
+			for (unsigned b = 0; b < sizeof(m); b++)
+				printf("%02x", m[b]);
+			printf("\n");
+		}
+	}
 	elf_close(&elf);
 	if (!err) {
 		memset(&in, 0, sizeof(in));

@@ -6,7 +6,7 @@ HUSK_IGVM_SRCS := tools/igvm/main.c tools/igvm/build.c tools/igvm/config.c tools
 HUSK_IGVM := $(BUILD)/host/tools/husk-igvm
 
 $(HUSK_IGVM): $(patsubst %.c,$(BUILD)/host/%.o,$(HUSK_IGVM_SRCS)) $(BUILD)/host/libigvm.a \
-		$(BUILD)/host/libpt.a $(BUILD)/host/libfmt.a $(BUILD)/host/libmbedcrypto.a
+		$(BUILD)/host/libcrc.a $(BUILD)/host/libpt.a $(BUILD)/host/libfmt.a $(BUILD)/host/libmbedcrypto.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) -o $@ $^
@@ -24,6 +24,7 @@ $(BUILD)/husk-$(1).igvm: $(HUSK_IGVM) $(BUILD)/kernel/husk.elf configs/$(1).conf
 	$(Q)$(HUSK_IGVM) build --config configs/$(1).conf --kernel $(BUILD)/kernel/husk.elf \
 		$(if $(IGVM_PAYLOAD_$(1)),--payload $(IGVM_PAYLOAD_$(1))) \
 		--version "$$$$(cat $(VERSION_FILE))" -o $$@ >$$@.log
+	$(Q)sed -n 's/^svm self-measurement: //p' $$@.log >$(BUILD)/husk-$(1).measurement
 ALL_TARGETS += $(BUILD)/husk-$(1).igvm
 endef
 $(foreach t,$(IGVM_TARGETS),$(eval $(call igvm_image,$(t))))

@@ -9,7 +9,7 @@ KBS_PROXY_CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lc
 
 $(KBS_PROXY_OBJS): HOSTCFLAGS_EXTRA += $(shell pkg-config --cflags libcurl 2>/dev/null)
 
-$(HUSK_KBS_PROXY): $(KBS_PROXY_OBJS) $(BUILD)/host/libproxy.a $(BUILD)/host/libigvm.a
+$(HUSK_KBS_PROXY): $(KBS_PROXY_OBJS) $(BUILD)/host/libproxy.a $(BUILD)/host/libcrc.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) -o $@ $^ $(KBS_PROXY_CURL_LIBS)

@@ -1,8 +1,9 @@
-/* CRC-32 for the IGVM checksum and the writer's page dedup hash.  A 16-entry
+/* CRC-32 for the IGVM checksum, the writer's page dedup hash and the KBS
+ * proxy frames.  A 16-entry
  * (nibble) table keeps it small enough for the kernel build while still far
  * faster than bit-at-a-time; IGVM only checksums its headers, so speed is
  * not critical. */
-#include "igvm/crc32.h"
+#include "crc/crc32.h"
 
 /* crc_table[i] = CRC register after shifting the 4 bits of i through the
  * reflected polynomial 0xEDB88320. */
@@ -12,7 +13,7 @@ static const uint32_t crc_table[16] = {
 	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 };
 
-uint32_t igvm_crc32_update(uint32_t crc, const void *data, size_t len)
+uint32_t husk_crc32_update(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
