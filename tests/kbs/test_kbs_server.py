@@ -40,11 +40,20 @@ import tamper_proxy  # noqa: E402
 
 PY = "/usr/bin/python3"
 # Upstream test data (Trustee's SNP reports, VCEK/VLEK, AMD roots; kbs-types
-# strings): tests/kbs/testdata if vendored, else $HUSK_SHARED_TESTDATA, else
-# the team's shared folder.
-SHARED = next((d for d in (os.path.join(HERE, "testdata"), os.environ.get("HUSK_SHARED_TESTDATA"),
+# strings): the repository's copy in tests/data (READMEs there say where each
+# file comes from), else $HUSK_SHARED_TESTDATA, else the team's shared folder.
+SHARED = next((d for d in (os.path.join(HERE, "..", "data"), os.environ.get("HUSK_SHARED_TESTDATA"),
                            "/work/shared/testdata") if d and os.path.isdir(os.path.join(d, "snp"))),
               "/work/shared/testdata")
+
+
+def shared_file(*parts):
+    """A file of the upstream test data; runtime-data-hash.json sits in kbs/
+    in the repository's copy and in snp/ in the shared folder."""
+    p = os.path.join(SHARED, *parts)
+    if not os.path.exists(p) and parts[-1] == "runtime-data-hash.json":
+        p = os.path.join(SHARED, "kbs", parts[-1])
+    return p
 RESULTS = []
 ERROR_PREFIX = "https://github.com/confidential-containers/kbs/errors/"
 M_GOOD = "aa" * 48
@@ -418,7 +427,7 @@ def setup(tmp):
 
 @case("vector/jcs_upstream_runtime_data_hash")
 def _():
-    v = json.load(open(os.path.join(SHARED, "snp", "runtime-data-hash.json")))
+    v = json.load(open(shared_file("snp", "runtime-data-hash.json")))
     for impl in (canon, kc.jcs):
         text = impl(v["input_json"])
         expect(text == v["canonical_form_hashed"].encode(), "canonical text %r" % text)
