@@ -98,7 +98,7 @@ int mode_conformance(void)
 		&gt_suite_entry,       &gt_suite_handshake, &gt_suite_query,
 		&gt_suite_core_calls,  &gt_suite_remap_ca,  &gt_suite_pvalidate,
 		&gt_suite_create_vcpu, &gt_suite_vcpu,      &gt_suite_isolation,
-		&gt_suite_vtpm,
+		&gt_suite_vtpm,        &gt_suite_attest,
 	};
 	static struct gt_suite suites[HUSK_ARRAY_SIZE(order)];
 

@@ -53,6 +53,6 @@ bool gt_run(const struct gt_suite *suites, size_t n);
 /* The suites, in the order they run (tests_*.c). */
 extern const struct gt_suite gt_suite_entry, gt_suite_handshake, gt_suite_query,
 	gt_suite_core_calls, gt_suite_remap_ca, gt_suite_pvalidate, gt_suite_create_vcpu,
-	gt_suite_vcpu, gt_suite_isolation, gt_suite_vtpm;
+	gt_suite_vcpu, gt_suite_isolation, gt_suite_vtpm, gt_suite_attest;
 
 #endif

@@ -310,9 +310,11 @@ static inline void put_be16(uint8_t *p, uint16_t v)
 }
 static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-/* ---- sha256.c ---- */
+/* ---- hash.c ---- */
 
 void sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-512(a || b). */
+void sha512_2(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t out[64]);
 void hex_string(const uint8_t *p, size_t n, char *out); /* out: 2n + 1 bytes */
 
 /* ---- modes ---- */

@@ -4,11 +4,13 @@
 # run at GPA 0x100000 and entered at its first byte (HUSK_GUEST_ENTRY_OFFSET
 # in guest/guest.ld; $(BUILD)/guest/husk-guest.entry says it again).
 GUEST_SRCS := guest/entry.S guest/main.c guest/serial.c guest/console.c guest/idt.c \
-	guest/svsm.c guest/vcpu.c guest/tpm.c guest/sha256.c guest/gtest.c \
+	guest/svsm.c guest/vcpu.c guest/tpm.c guest/hash.c guest/gtest.c \
 	guest/tests_entry.c guest/tests_core.c guest/tests_pvalidate.c guest/tests_vcpu.c \
-	guest/tests_vtpm.c guest/relay.c guest/demo.c guest/bench.c
-# Portable code husk's kernel also uses, compiled again with the guest's flags.
-GUEST_LIB_SRCS := lib/fmt/fmt.c lib/libc/string.c
+	guest/tests_vtpm.c guest/tests_attest.c guest/relay.c guest/demo.c guest/bench.c
+# Portable code husk's kernel also uses, compiled again with the guest's flags,
+# and mbedTLS's hashes (with husk's configuration, as the kernel builds it).
+GUEST_LIB_SRCS := lib/fmt/fmt.c lib/libc/string.c \
+	$(addprefix $(MBEDTLS_DIR)/library/,sha256.c sha512.c platform_util.c)
 
 # Like the kernel's flags (no SSE/x87/MMX, no red zone: exceptions use the
 # same stack), but the small code model: the guest runs identity-mapped
@@ -21,6 +23,8 @@ GUEST_CFLAGS := $(COMMON_CFLAGS) -O2 -ffreestanding -fno-builtin -nostdinc \
 	-ffunction-sections -fdata-sections -fno-common -fno-tree-loop-distribute-patterns \
 	-Iguest -DHUSK_GUEST=1
 GUEST_ASFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
+GUEST_CFLAGS += $(MBEDTLS_CPPFLAGS) -DHUSK_KERNEL=1
+$(BUILD)/guest/third_party/%.o: GUEST_CFLAGS += $(MBEDTLS_RELAX) -fbuiltin
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
 	--no-warn-rwx-segments -T guest/guest.ld
 

@@ -120,8 +120,7 @@ static const uint64_t rax_query = CORE(SVSM_CORE_QUERY_PROTOCOL);
 static const uint64_t rax_unknown = SVSM_CALL(0x77, 0);
 static const uint64_t rax_create = CORE(SVSM_CORE_CREATE_VCPU);
 static const uint8_t pend_2 = 2, pend_3 = 3, pend_255 = 255;
-static const struct call_case proto_attest = { SVSM_CALL(SVSM_PROTOCOL_ATTEST, 0), 0,
-					       SVSM_ERR_UNSUPPORTED_PROTOCOL };
+static const struct call_case proto_5 = { SVSM_CALL(5, 0), 0, SVSM_ERR_UNSUPPORTED_PROTOCOL };
 static const struct call_case proto_3 = { SVSM_CALL(3, 0), 0, SVSM_ERR_UNSUPPORTED_PROTOCOL };
 static const struct call_case proto_max = { SVSM_CALL(0xffffffffu, 6), Q_CORE1,
 					    SVSM_ERR_UNSUPPORTED_PROTOCOL };
@@ -141,7 +140,7 @@ static const struct gt_case handshake_cases[] = {
 	{ "call_pending_2_call_not_run", t_pending_bad_not_run, NULL },
 	{ "registers_preserved_query", t_preserve, &rax_query },
 	{ "registers_preserved_unknown_protocol", t_preserve, &rax_unknown },
-	{ "protocol_1_attest_unsupported", t_call_case, &proto_attest },
+	{ "protocol_5_unsupported", t_call_case, &proto_5 },
 	{ "protocol_3_unsupported", t_call_case, &proto_3 },
 	{ "protocol_ffffffff_unsupported", t_call_case, &proto_max },
 	{ "core_call_8_unsupported", t_call_case, &core_8 },
@@ -176,7 +175,7 @@ static void t_query(struct gt *t, const void *arg)
 static const struct query_case q_core0 = { 0, 0, 0 }, q_core1 = { 0, 1, SERVED_1_1 },
 				 q_core2 = { 0, 2, 0 }, q_core_max = { 0, 0xffffffffu, 0 },
 				 q_vtpm0 = { 2, 0, 0 }, q_vtpm1 = { 2, 1, SERVED_1_1 },
-				 q_vtpm2 = { 2, 2, 0 }, q_att0 = { 1, 0, 0 }, q_att1 = { 1, 1, 0 },
+				 q_vtpm2 = { 2, 2, 0 }, q_att0 = { 1, 0, 0 }, q_att1 = { 1, 1, SERVED_1_1 },
 				 q_att2 = { 1, 2, 0 }, q_apic = { 3, 1, 0 }, q_mm = { 4, 1, 0 },
 				 q_max = { 0xffffffffu, 1, 0 };
 
@@ -189,7 +188,7 @@ static const struct gt_case query_cases[] = {
 	{ "vtpm_v1_served_1_1", t_query, &q_vtpm1 },
 	{ "vtpm_v2_unavailable", t_query, &q_vtpm2 },
 	{ "attest_v0_unavailable", t_query, &q_att0 },
-	{ "attest_v1_not_served", t_query, &q_att1 },
+	{ "attest_v1_served_1_1", t_query, &q_att1 },
 	{ "attest_v2_unavailable", t_query, &q_att2 },
 	{ "apic_protocol_3_not_served", t_query, &q_apic },
 	{ "protocol_4_not_served", t_query, &q_mm },

@@ -33,7 +33,7 @@ KERNEL_SRCS := \
 	kernel/platform/svm.c \
 	kernel/platform/svm_mem.c \
 	kernel/platform/svm_npt.c \
-	kernel/platform/svm_vcpu.c \
+	kernel/platform/svm_vcpu.c kernel/platform/svm_attest.c \
 	kernel/protocols/request.c \
 	kernel/services/vtpm.c
 

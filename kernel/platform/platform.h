@@ -60,6 +60,10 @@ struct platform_guest_ops {
 	uint32_t (*vcpu_start)(uint32_t apic_id, const uint8_t *vmsa, uint64_t vmsa_gpa,
 			       uint64_t ca_gpa);
 	uint32_t (*vcpu_stop)(uint32_t apic_id, uint64_t vmsa_gpa);
+	/* An attestation report with this REPORT_DATA (lib/svsm/svsm.h's
+	 * attest_report op); NULL if the platform has none. */
+	uint32_t (*attest_report)(const uint8_t report_data[64], uint8_t *report, uint64_t certs_gpa,
+				  uint32_t certs_cap, uint32_t *certs_len);
 };
 
 struct platform_ops {

@@ -133,6 +133,8 @@ static int svm_prepare(const struct husk_boot_params *bp, const struct bp_info *
 	}
 	err = validate_range(bp->payload_gpa, bp->payload_size);
 	if (!err)
+		err = svm_attest_init(bp);
+	if (!err)
 		err = validate_range(info, 2 * HUSK_PAGE_SIZE);
 	if (!err)
 		err = svm_mem_zero(ca, HUSK_PAGE_SIZE);
@@ -172,6 +174,7 @@ static const struct platform_guest_ops svm_guest_ops = {
 	.pvalidate = svm_mem_pvalidate,
 	.vcpu_start = svm_vcpu_start,
 	.vcpu_stop = svm_vcpu_stop,
+	.attest_report = svm_attest_report,
 };
 
 const struct platform_ops platform_svm = {

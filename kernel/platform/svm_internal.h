@@ -5,6 +5,7 @@
  *   svm_npt.c   the nested page tables
  *   svm_vcpu.c  the guest vCPUs: VMCB set-up, the run loop and its exits,
  *               starting and stopping vCPUs from VMSAs
+ *   svm_attest.c  unsigned attestation reports with husk's self-measurement
  * docs/svm.md describes the platform. */
 #ifndef HUSK_PLATFORM_SVM_INTERNAL_H
 #define HUSK_PLATFORM_SVM_INTERNAL_H
@@ -54,5 +55,12 @@ uint32_t svm_vcpu_start(uint32_t apic_id, const uint8_t *vmsa, uint64_t vmsa_gpa
 uint32_t svm_vcpu_stop(uint32_t apic_id, uint64_t vmsa_gpa);
 /* True if a page of [gpa, gpa + len) is a VMSA husk holds. */
 bool svm_vcpu_holds(uint64_t gpa, uint64_t len);
+
+/* ---- svm_attest.c ---- */
+/* Measures husk and the guest payload (before the guest runs). */
+int svm_attest_init(const struct husk_boot_params *bp);
+void svm_attest_measurement(uint8_t out[48]);
+uint32_t svm_attest_report(const uint8_t report_data[64], uint8_t *out, uint64_t certs_gpa,
+			   uint32_t certs_cap, uint32_t *certs_len);
 
 #endif

@@ -75,7 +75,31 @@ static int op_vtpm_send(void *ctx, const uint8_t *cmd, size_t len, uint8_t local
 	return vtpm_send(cmd, len, locality, rsp, cap, rsp_len);
 }
 
-static const struct svsm_platform_ops svsm_ops = {
+static int op_vtpm_ek_public(void *ctx, uint8_t *buf, size_t cap, size_t *len)
+{
+	const uint8_t *pub;
+	size_t n;
+	int err;
+
+	(void)ctx;
+	err = vtpm_ek_public(&pub, &n);
+	if (err)
+		return err;
+	if (n > cap)
+		return HUSK_ERR_RANGE;
+	memcpy(buf, pub, n);
+	*len = n;
+	return HUSK_OK;
+}
+
+static uint32_t op_attest_report(void *ctx, const uint8_t report_data[64], uint8_t *report,
+				 uint64_t certs_gpa, uint32_t certs_cap, uint32_t *certs_len)
+{
+	(void)ctx;
+	return guest()->attest_report(report_data, report, certs_gpa, certs_cap, certs_len);
+}
+
+static struct svsm_platform_ops svsm_ops = {
 	.read = op_read,
 	.write = op_write,
 	.zero = op_zero,
@@ -84,6 +108,7 @@ static const struct svsm_platform_ops svsm_ops = {
 	.vcpu_start = op_vcpu_start,
 	.vcpu_stop = op_vcpu_stop,
 	.vtpm_send = op_vtpm_send,
+	.vtpm_ek_public = op_vtpm_ek_public,
 };
 
 /* The words of husk's command line that start with "guest.", for the
@@ -141,6 +166,9 @@ int request_init(const struct husk_boot_params *bp, const struct bp_info *vmm)
 	cfg.boot_ca_gpa = gl.boot_ca_gpa;
 	cfg.sev_features = gl.sev_features;
 	cfg.guest_vmpl = gl.guest_vmpl;
+	/* Protocol 1 only where the platform can make reports. */
+	if (guest()->attest_report)
+		svsm_ops.attest_report = op_attest_report;
 	err = svsm_init(&svsm, &svsm_ops, &cfg);
 	if (err)
 		return err;

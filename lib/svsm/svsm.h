@@ -1,7 +1,8 @@
 /* The SVSM protocols, portable: the calling-area handshake, the core
  * protocol (REMAP_CA, PVALIDATE, CREATE_VCPU, DELETE_VCPU, QUERY_PROTOCOL,
  * and the answers for DEPOSIT_MEM, WITHDRAW_MEM, CONFIGURE_VTOM) and the vTPM
- * protocol (VTPM_QUERY, VTPM_CMD), with the registry of the guest's vCPUs
+ * protocol (VTPM_QUERY, VTPM_CMD), the attestation protocol
+ * (ATTEST_SERVICES, ATTEST_SINGLE_SERVICE), with the registry of the guest's vCPUs
  * (APIC ID, calling area, VMSA).
  *
  * Built freestanding for the kernel and hosted for unit tests, the fuzzer
@@ -64,6 +65,21 @@ struct svsm_platform_ops {
 	 * husk_err code. */
 	int (*vtpm_send)(void *ctx, const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp,
 			 size_t cap, size_t *rsp_len);
+	/* The vTPM's EK public area (the RSA-2048 EK of TCG template L-1) as a
+	 * marshalled TPMT_PUBLIC without the TPM2B size: the vTPM service's
+	 * attestation manifest.  NULL if husk has no vTPM.  0 or a husk_err. */
+	int (*vtpm_ek_public)(void *ctx, uint8_t *buf, size_t cap, size_t *len);
+	/* An attestation report for the attestation protocol (NULL: protocol
+	 * 1 is absent): the platform's SNP ATTESTATION_REPORT layout,
+	 * SVSM_ATTEST_REPORT_BYTES bytes, requested at VMPL 0 with this
+	 * REPORT_DATA.  When certs_cap > 0 the platform also writes the host's
+	 * certificate table to guest memory at certs_gpa and sets *certs_len
+	 * (0: none); if it needs more than certs_cap it writes nothing, sets
+	 * *certs_len to what it needs and answers SVSM_ERR_INVALID_PARAMETER.
+	 * Returns an SVSM code: SVSM_SUCCESS, SVSM_ERR_INVALID_PARAMETER,
+	 * SVSM_ERR_INVALID_ADDRESS (certs_gpa) or SVSM_ERR_ATTEST_FAILED. */
+	uint32_t (*attest_report)(void *ctx, const uint8_t report_data[64], uint8_t *report,
+				  uint64_t certs_gpa, uint32_t certs_cap, uint32_t *certs_len);
 	void *ctx;
 };
 

@@ -27,6 +27,9 @@
 #define SVSM_CORE_QUERY_PROTOCOL 6u
 #define SVSM_CORE_CONFIGURE_VTOM 7u
 
+#define SVSM_ATTEST_SERVICES       0u
+#define SVSM_ATTEST_SINGLE_SERVICE 1u
+
 #define SVSM_VTPM_QUERY 0u
 #define SVSM_VTPM_CMD   1u
 
@@ -52,6 +55,10 @@
 #define SVSM_PVALIDATE_FAIL_UNKNOWN      (SVSM_ERR_PROTOCOL_BASE + 0x11u)
 /* Entries PVALIDATE processes per call before it answers INCOMPLETE. */
 #define SVSM_PVALIDATE_BATCH 64u
+
+/* The attestation protocol's failure to get a report from the platform
+ * (the SNP guest request failed): protocol code 0, as COCONUT-SVSM. */
+#define SVSM_ERR_ATTEST_FAILED (SVSM_ERR_PROTOCOL_BASE + 0u)
 
 /* SNP PVALIDATE instruction return codes (EAX). */
 #define SNP_PVALIDATE_OK               0u
@@ -165,5 +172,43 @@ HUSK_STATIC_ASSERT(sizeof(struct vmsa_segment) == 16, "VMSA segment record");
 #define VMSA_CR4_PAE (1ull << 5)
 #define VMSA_SEG_ATTR_L  0x200u /* long-mode code segment */
 #define VMSA_SEG_ATTR_DB 0x400u /* default operand size (D/B) */
+
+/* ---- Attestation protocol (1) ---- */
+
+/* The request at RCX: ATTEST_SERVICES reads 0x40 bytes, ATTEST_SINGLE_SERVICE
+ * 0x58 (the same block, then the service GUID and manifest version).  Each
+ * buffer is a (u64 GPA, u32 size, u32 reserved) triple, except the nonce's
+ * (u64 GPA, u16 size, 6 reserved bytes). */
+#define SVSM_ATTEST_REQ_SIZE        0x40u
+#define SVSM_ATTEST_SINGLE_REQ_SIZE 0x58u
+#define SVSM_ATTEST_REPORT_GPA      0x00u
+#define SVSM_ATTEST_REPORT_SIZE_OFF 0x08u
+#define SVSM_ATTEST_NONCE_GPA       0x10u
+#define SVSM_ATTEST_NONCE_SIZE_OFF  0x18u /* u16 */
+#define SVSM_ATTEST_MANIFEST_GPA    0x20u
+#define SVSM_ATTEST_MANIFEST_SIZE_OFF 0x28u
+#define SVSM_ATTEST_CERTS_GPA       0x30u
+#define SVSM_ATTEST_CERTS_SIZE_OFF  0x38u
+#define SVSM_ATTEST_GUID            0x40u /* 16 bytes, EFI byte order */
+#define SVSM_ATTEST_MANIFEST_VER    0x50u /* u32; only 0 exists */
+
+/* The SNP ATTESTATION_REPORT the report buffer receives (not the
+ * MSG_REPORT_RSP around it). */
+#define SVSM_ATTEST_REPORT_BYTES 0x4a0u
+/* Nonces up to a page (Linux sends 64 bytes). */
+#define SVSM_ATTEST_NONCE_MAX 4096u
+
+/* Services manifest: GUID, u32 total size, u32 entry count, then per entry
+ * GUID, u32 offset (from the manifest's start), u32 size; then the data. */
+#define SVSM_MANIFEST_HDR_SIZE   24u
+#define SVSM_MANIFEST_ENTRY_SIZE 24u
+/* 63849ebb-3d92-4670-a1ff-58f9c94b87bb and the vTPM service,
+ * c476f1eb-0123-45a5-9641-b4e7dde5bfe3, in EFI byte order. */
+#define SVSM_GUID_SERVICES_MANIFEST                                                   \
+	{ 0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46,                             \
+	  0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b, 0x87, 0xbb }
+#define SVSM_GUID_VTPM_SERVICE                                                        \
+	{ 0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,                             \
+	  0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3 }
 
 #endif

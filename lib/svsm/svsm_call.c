@@ -142,6 +142,17 @@ static uint32_t svsm_dispatch(struct svsm *s, struct svsm_vcpu *self, struct svs
 		default: /* DEPOSIT_MEM, WITHDRAW_MEM, and beyond 7 */
 			return SVSM_ERR_UNSUPPORTED_CALL;
 		}
+	case SVSM_PROTOCOL_ATTEST:
+		if (!s->ops->attest_report)
+			return SVSM_ERR_UNSUPPORTED_PROTOCOL;
+		switch (call) {
+		case SVSM_ATTEST_SERVICES:
+			return svsm_attest(s, regs, false);
+		case SVSM_ATTEST_SINGLE_SERVICE:
+			return svsm_attest(s, regs, true);
+		default:
+			return SVSM_ERR_UNSUPPORTED_CALL;
+		}
 	case SVSM_PROTOCOL_VTPM:
 		if (!s->ops->vtpm_send)
 			return SVSM_ERR_UNSUPPORTED_PROTOCOL;

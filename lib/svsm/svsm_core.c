@@ -9,6 +9,7 @@
 
 #define SVSM_CORE_VERSION 1u
 #define SVSM_VTPM_VERSION 1u
+#define SVSM_ATTEST_VERSION 1u
 
 uint32_t svsm_core_remap_ca(struct svsm *s, struct svsm_vcpu *self, const struct svsm_regs *r)
 {
@@ -56,6 +57,8 @@ uint32_t svsm_core_query_protocol(const struct svsm *s, struct svsm_regs *r)
 
 	if (proto == SVSM_PROTOCOL_CORE) {
 		min = max = SVSM_CORE_VERSION;
+	} else if (proto == SVSM_PROTOCOL_ATTEST && s->ops->attest_report) {
+		min = max = SVSM_ATTEST_VERSION;
 	} else if (proto == SVSM_PROTOCOL_VTPM && s->ops->vtpm_send) {
 		min = max = SVSM_VTPM_VERSION;
 	}

@@ -96,6 +96,7 @@ uint32_t svsm_core_delete_vcpu(struct svsm *s, struct svsm_vcpu *self, const str
 			       bool *stop_self);
 uint32_t svsm_core_query_protocol(const struct svsm *s, struct svsm_regs *r);
 uint32_t svsm_core_configure_vtom(struct svsm_regs *r);
+uint32_t svsm_attest(struct svsm *s, struct svsm_regs *r, bool single);
 uint32_t svsm_vtpm_query(struct svsm_regs *r);
 uint32_t svsm_vtpm_cmd(struct svsm *s, const struct svsm_regs *r);
 

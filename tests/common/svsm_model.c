@@ -290,6 +290,58 @@ static __attribute__((noinline)) int svsm_model_op_vtpm_send(void *ctx, const ui
 	return HUSK_OK;
 }
 
+static __attribute__((noinline)) int svsm_model_op_vtpm_ek_public(void *ctx, uint8_t *buf,
+								   size_t cap, size_t *len)
+{
+	struct svsm_model *m = ctx;
+	size_t n = m->ek_len ? m->ek_len : MODEL_EK_LEN;
+
+	lock_check(m);
+	if (m->ek_err)
+		return m->ek_err;
+	if (n > cap)
+		return HUSK_ERR_RANGE;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 5 + 3);
+	*len = n;
+	return HUSK_OK;
+}
+
+static __attribute__((noinline)) uint32_t
+svsm_model_op_attest_report(void *ctx, const uint8_t report_data[64], uint8_t *report,
+			    uint64_t certs_gpa, uint32_t certs_cap, uint32_t *certs_len)
+{
+	struct svsm_model *m = ctx;
+	uint8_t chunk[4096];
+
+	count(&m->n_attest);
+	lock_check(m);
+	memcpy(m->last_report_data, report_data, 64);
+	if (m->attest_result)
+		return m->attest_result;
+	*certs_len = 0;
+	if (certs_cap && m->certs_len) {
+		*certs_len = m->certs_len;
+		if (certs_cap < m->certs_len)
+			return SVSM_ERR_INVALID_PARAMETER;
+		for (uint32_t done = 0; done < m->certs_len;) {
+			uint32_t n = m->certs_len - done < 4096 ? m->certs_len - done : 4096;
+
+			for (uint32_t i = 0; i < n; i++)
+				chunk[i] = (uint8_t)((done + i) * 3 + 1);
+			if (svsm_model_op_write(m, certs_gpa + done, chunk, n) != 0)
+				return SVSM_ERR_INVALID_ADDRESS;
+			done += n;
+		}
+	}
+	memset(report, MODEL_REPORT_FILL, SVSM_ATTEST_REPORT_BYTES);
+	memset(report, 0, 4);
+	report[0] = 2;
+	report[0x30] = 0;
+	memcpy(report + 0x50, report_data, 64);
+	return SVSM_SUCCESS;
+}
+
 /* ---- set-up ---- */
 
 static void *model_calloc(void *ctx, size_t n, size_t size)
@@ -346,6 +398,8 @@ static int model_setup(struct svsm_model *m, bool vtpm)
 		.vcpu_start = svsm_model_op_vcpu_start,
 		.vcpu_stop = svsm_model_op_vcpu_stop,
 		.vtpm_send = vtpm ? svsm_model_op_vtpm_send : NULL,
+		.vtpm_ek_public = vtpm ? svsm_model_op_vtpm_ek_public : NULL,
+		.attest_report = svsm_model_op_attest_report,
 		.ctx = m,
 	};
 	m->cfg = (struct svsm_config){

@@ -44,6 +44,12 @@
 /* What the model's VMSA writer leaves in a stopped vCPU's VMSA page (RIP). */
 #define MODEL_STOPPED_RIP 0x5709edull
 
+/* The model's attestation report: REPORT_DATA at 0x50, VMPL (0) at 0x30,
+ * version 2 at 0, every other byte MODEL_REPORT_FILL; the default EK public
+ * area is MODEL_EK_LEN bytes (i * 5 + 3); certificate bytes are (i * 3 + 1). */
+#define MODEL_REPORT_FILL 0x5eu
+#define MODEL_EK_LEN      310u
+
 struct svsm_model {
 	struct svsm svsm;
 	struct svsm_platform_ops ops;
@@ -71,6 +77,10 @@ struct svsm_model {
 	int alloc_fail;           /* RMP allocations fail */
 	int vtpm_err;             /* vtpm_send returns this */
 	size_t vtpm_rsp_len;      /* response length (0: echo the command) */
+	int ek_err;               /* vtpm_ek_public returns this */
+	size_t ek_len;            /* its EK public area: ek_len bytes (i * 5 + 3) */
+	uint32_t attest_result;   /* attest_report's answer (0: a report) */
+	uint32_t certs_len;       /* the host's certificate table (bytes; 0: none) */
 	/* Called inside vcpu_stop / vcpu_start (with no lock of the model held). */
 	void (*stop_hook)(struct svsm_model *m, uint32_t apic_id);
 	void (*start_hook)(struct svsm_model *m, uint32_t apic_id);
@@ -81,6 +91,8 @@ struct svsm_model {
 
 	/* What happened. */
 	uint32_t n_read, n_write, n_zero, n_guest_ram, n_pvalidate, n_start, n_stop, n_vtpm;
+	uint32_t n_attest;
+	uint8_t last_report_data[64];
 	uint8_t last_cmd[4096];
 	size_t last_cmd_len;
 	uint8_t last_locality;

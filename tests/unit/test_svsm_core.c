@@ -181,7 +181,7 @@ static void test_result_in_rax_low_half(void **state)
 
 static void test_unsupported_protocol(void **state)
 {
-	static const uint32_t protos[] = { 1, 3, 4, 0x80000000u, 0xffffffffu };
+	static const uint32_t protos[] = { 3, 4, 5, 0x80000000u, 0xffffffffu };
 
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
 		assert_int_equal(svsm_model_rc(m, 0, SVSM_CALL(protos[i], 0), 0, 0, 0),
@@ -189,6 +189,12 @@ static void test_unsupported_protocol(void **state)
 		assert_int_equal(svsm_model_rc(m, 0, SVSM_CALL(protos[i], 1), 0, 0, 0),
 				 SVSM_ERR_UNSUPPORTED_PROTOCOL);
 	}
+	/* A platform without attestation reports: protocol 1 is absent. */
+	m->ops.attest_report = NULL;
+	assert_int_equal(svsm_model_rc(m, 0, SVSM_CALL(1, 0), 0, 0, 0),
+			 SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	assert_int_equal(svsm_model_rc(m, 0, SVSM_CALL(1, 1), 0, 0, 0),
+			 SVSM_ERR_UNSUPPORTED_PROTOCOL);
 }
 
 static void test_unsupported_call(void **state)
@@ -256,7 +262,11 @@ static void test_query_protocol(void **state)
 	assert_int_equal(query(2, 1), 0x100000001ull);
 	assert_int_equal(query(2, 0), 0);
 	assert_int_equal(query(2, 2), 0);
-	assert_int_equal(query(1, 1), 0); /* attestation: not served yet */
+	assert_int_equal(query(1, 1), 0x100000001ull);
+	assert_int_equal(query(1, 0), 0);
+	assert_int_equal(query(1, 2), 0);
+	m->ops.attest_report = NULL;
+	assert_int_equal(query(1, 1), 0);
 	assert_int_equal(query(3, 1), 0);
 	assert_int_equal(query(0xffffffffu, 1), 0);
 }

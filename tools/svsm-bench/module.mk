@@ -7,7 +7,7 @@ HUSK_SVSM_BENCH := $(BUILD)/host/tools/husk-svsm-bench
 SVSM_BENCH_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,tools/svsm-bench/bench.c $(SVSM_MODEL_SRCS))
 
 ALL_TARGETS += $(HUSK_SVSM_BENCH)
-$(HUSK_SVSM_BENCH): $(SVSM_BENCH_OBJS) $(BUILD)/host/libsvsm.a
+$(HUSK_SVSM_BENCH): $(SVSM_BENCH_OBJS) $(BUILD)/host/libsvsm.a $(BUILD)/host/libmbedcrypto.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) -o $@ $^
