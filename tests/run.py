@@ -12,7 +12,10 @@ Levels (see docs/testing.md):
           isolation reports in husk's log, the demo of `make run`, and the
           tpm2-tools scenarios through the guest's relay to the vTPM in husk
   tpm     tpm2-tools scenarios against husk's TPM engine (simulator server,
-          swtpm and mssim protocols) and the server's own smoke test
+          swtpm and mssim protocols), the server's own smoke test, and EK
+          certificates read with tpm2-tools and verified with openssl
+  kbs     the Trustee-faithful KBS test server and tampering proxy against an
+          independent client; husk-kbs-proxy's framing and sessions
   build   reproducibility of the IGVM file
   igvm    husk-igvm against an independent SNP digest/MRTD implementation
           (tests/igvm/snp_digest.py), ID-block signing, the `check` corpus,
@@ -272,7 +275,17 @@ def level_svm(args):
                is not None, detail)
     rc, out, guest = svm_boot(args, ["--smp", "2"], "demo")
     ok = rc == 0 and "demo done" in guest and "(as expected)" in guest and "says hello" in guest
-    record("svm", "demo", ok, "launcher exit %d\n%s\n%s" % (rc, out, guest))
+    detail = "launcher exit %d\n%s\n%s" % (rc, out, guest)
+    record("svm", "demo", ok, detail)
+    # The self-measurement: what husk-igvm computed from the file, what husk
+    # measured at boot and what the guest's attestation report carries.
+    built = open(os.path.join(args.build, "husk-svm.measurement")).read().strip()
+    husk = re.search(r"svm: self-measurement ([0-9a-f]{96})", out)
+    report = re.search(r"report MEASUREMENT ([0-9a-f]{96})", guest)
+    record("svm", "self_measurement_matches_husk_igvm",
+           len(built) == 96 and husk is not None and husk.group(1) == built, detail)
+    record("svm", "report_measurement_is_self_measurement",
+           report is not None and report.group(1) == built, detail)
     # Unmodified tpm2-tools on the host, through husk-tpm-sim's relay
     # backend, the guest's relay mode and VTPM_CMD, to the vTPM in husk.
     sim = os.path.join(args.build, "host", "tools", "husk-tpm-sim")
@@ -316,6 +329,23 @@ def level_tpm(args):
 
 
 # ---------------------------------------------------------------- build
+    # EK certificates issued by husk's engine with a CA made by openssl:
+    # read back with tpm2_nvread/tpm2_getekcertificate, verified by openssl.
+    rc, out = run(["tests/tpm/ekcert.sh", "--sim", sim], 600)
+    record_lines("tpm", "ekcert/", rc, out)
+
+
+def level_kbs(args):
+    """The KBS side of attestation, host only: the Trustee-faithful test
+    server and the tampering proxy against an independent Python client,
+    and husk-kbs-proxy's framing, sessions and failure handling.  Debian's
+    Python with python3-cryptography (not whatever `python3` is first on
+    PATH)."""
+    rc, out = run(["/usr/bin/python3", "tests/kbs/test_kbs_server.py"], 300)
+    record_lines("kbs", "server/", rc, out)
+    rc, out = run(["/usr/bin/python3", "tests/kbs/test_proxy.py", "--proxy",
+                   os.path.join(args.build, "host", "tools", "husk-kbs-proxy")], 300)
+    record_lines("kbs", "proxy/", rc, out)
 
 
 def level_build(args):
@@ -359,6 +389,7 @@ def level_fuzz(args):
 
 
 LEVELS = [("unit", level_unit), ("build", level_build), ("igvm", level_igvm), ("tpm", level_tpm),
+          ("kbs", level_kbs),
           ("ktest", level_ktest), ("svm", level_svm),
           ("guard", level_guard), ("params", level_params), ("boot", level_boot),
           ("fuzz", level_fuzz)]
