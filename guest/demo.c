@@ -1,7 +1,8 @@
 /* Demo mode (guest.mode=demo, what `make run` shows): the information page,
  * the protocols husk serves, a PCR extended and read back through the vTPM,
- * an attestation report binding a nonce and the vTPM's EK, and a second
- * vCPU that says hello through a shared counter. */
+ * an attestation report binding a nonce and the vTPM's EK, the EK
+ * certificate husk wrote to NV (when a KBS gave it a CA), and a second vCPU
+ * that says hello through a shared counter. */
 #include <string.h>
 
 #include "guest.h"
@@ -112,6 +113,60 @@ static bool demo_attest(void)
 	return memcmp(att_report + 0x50, want, 64) == 0;
 }
 
+#define EK_CERT_RSA_INDEX 0x01c00002u
+
+/* The EK certificate in NV, printed in hex ("ekcert: ..." lines) with the
+ * SHA-256 of the EK's modulus from the attestation manifest, so that a
+ * relying party on the host can check it with openssl. */
+static bool demo_ek_cert(void)
+{
+	static uint8_t cert[2048];
+	uint8_t digest[32];
+	char hex[129];
+	uint32_t trc = 0, size;
+
+	if (!demo_tpm("TPM2_NV_ReadPublic", tpm_build_nv_read_public(cmd, EK_CERT_RSA_INDEX), &trc))
+		return false;
+	if (trc) {
+		gprintf("  EK certificate at NV 0x%x: none (TPM_RC 0x%x): husk got no CA from a KBS\n",
+			EK_CERT_RSA_INDEX, trc);
+		return true;
+	}
+	/* TPM2B_NV_PUBLIC: size, index, nameAlg, attributes, authPolicy, dataSize. */
+	uint32_t pol = get_be16(rsp + 10 + 2 + 4 + 2 + 4);
+
+	size = get_be16(rsp + 10 + 2 + 4 + 2 + 4 + 2 + pol);
+	if (size == 0 || size > sizeof(cert)) {
+		gprintf("  EK certificate at NV 0x%x: %u bytes?\n", EK_CERT_RSA_INDEX, size);
+		return false;
+	}
+	for (uint32_t off = 0; off < size;) {
+		uint16_t n = (uint16_t)(size - off > 256 ? 256 : size - off);
+
+		if (!demo_tpm("TPM2_NV_Read", tpm_build_nv_read(cmd, EK_CERT_RSA_INDEX, n, (uint16_t)off),
+			      &trc) || trc || get_be32(rsp + 10) != 2u + n || get_be16(rsp + 14) != n) {
+			gprintf("  TPM2_NV_Read(0x%x, %u at %u): TPM_RC 0x%x\n", EK_CERT_RSA_INDEX, n, off,
+				trc);
+			return false;
+		}
+		memcpy(cert + off, rsp + 16, n);
+		off += n;
+	}
+	gprintf("  EK certificate at NV 0x%x: %u bytes of DER%s\n", EK_CERT_RSA_INDEX, size,
+		cert[0] == 0x30 ? "" : " (not a DER SEQUENCE!)");
+	for (uint32_t off = 0; off < size; off += 64) {
+		hex_string(cert + off, size - off > 64 ? 64 : size - off, hex);
+		gprintf("  ekcert: %s\n", hex);
+	}
+	/* The manifest's EK (an RSA TPMT_PUBLIC): unique.size at 56, modulus at 58. */
+	if (get_be16(att_manifest + 48 + 56) == 256) {
+		sha256(att_manifest + 48 + 58, 256, digest);
+		hex_string(digest, 32, hex);
+		gprintf("  attested EK modulus sha256 %s\n", hex);
+	}
+	return cert[0] == 0x30;
+}
+
 static bool demo_vcpu(void)
 {
 	struct worker_ctx *w = &guest_worker_ctx;
@@ -169,6 +224,7 @@ int mode_demo(void)
 		ok = false;
 	ok &= demo_pcr();
 	ok &= demo_attest();
+	ok &= demo_ek_cert();
 	ok &= demo_vcpu();
 	gprintf("husk test guest: demo %s\n", ok ? "done" : "FAILED");
 	return ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL;

@@ -16,6 +16,8 @@ uint8_t guest_vtpm_buf[3 * PAGE_SIZE] HUSK_ALIGNED(4096);
 #define TPM_CC_PCR_READ    0x17eu
 #define TPM_CC_GET_RANDOM  0x17bu
 #define TPM_CC_STARTUP     0x144u
+#define TPM_CC_NV_READ     0x14eu
+#define TPM_CC_NV_READ_PUBLIC 0x169u
 #define TPM_SU_CLEAR       0x0000u
 #define TPM_RS_PW          0x40000009u
 #define TPM_ALG_SHA256     0x000bu
@@ -151,4 +153,28 @@ bool tpm_pcr_read_digest(const uint8_t *rsp, uint32_t len, uint8_t out[32])
 		return false;
 	memcpy(out, rsp + off + 6, 32);
 	return true;
+}
+
+uint32_t tpm_build_nv_read_public(uint8_t *buf, uint32_t index)
+{
+	put_header(buf, TPM_ST_NO_SESSIONS, 14, TPM_CC_NV_READ_PUBLIC);
+	put_be32(buf + 10, index);
+	return 14;
+}
+
+/* TPM2_NV_Read with the index as its own authorization (AUTHREAD), empty
+ * password. */
+uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t index, uint16_t size, uint16_t offset)
+{
+	uint32_t n = 10;
+
+	put_be32(buf + n, index);
+	put_be32(buf + n + 4, index);
+	n += 8;
+	n += put_pw_session(buf + n);
+	put_be16(buf + n, size);
+	put_be16(buf + n + 2, offset);
+	n += 4;
+	put_header(buf, TPM_ST_SESSIONS, n, TPM_CC_NV_READ);
+	return n;
 }

@@ -15,7 +15,8 @@ Levels (see docs/testing.md):
           swtpm and mssim protocols), the server's own smoke test, and EK
           certificates read with tpm2-tools and verified with openssl
   kbs     the Trustee-faithful KBS test server and tampering proxy against an
-          independent client; husk-kbs-proxy's framing and sessions
+          independent client; husk-kbs-proxy's framing and sessions; husk on
+          svm attesting through the proxy (released, refused, tampered)
   build   reproducibility of the IGVM file
   igvm    husk-igvm against an independent SNP digest/MRTD implementation
           (tests/igvm/snp_digest.py), ID-block signing, the `check` corpus,
@@ -346,6 +347,12 @@ def level_kbs(args):
     rc, out = run(["/usr/bin/python3", "tests/kbs/test_proxy.py", "--proxy",
                    os.path.join(args.build, "host", "tools", "husk-kbs-proxy")], 300)
     record_lines("kbs", "proxy/", rc, out)
+    # husk itself, on svm with the test guest, attesting through
+    # husk-kbs-proxy to the test server: secrets released, the EK
+    # certificate read by the guest and verified with openssl; a wrong
+    # measurement; no proxy; a tampering proxy for each kind of message.
+    rc, out = run(["/usr/bin/python3", "tests/kbs/husk_kbs.py", "--build", args.build], 1800)
+    record_lines("kbs", "husk/", rc, out)
 
 
 def level_build(args):

@@ -14,6 +14,7 @@
 #include "husk/svm_guest.h"
 #include "platform/platform.h"
 #include "protocols/request.h"
+#include "services/kbs.h"
 #include "services/vtpm.h"
 #include "svsm/svsm.h"
 
@@ -143,6 +144,30 @@ static void guest_args(char *out, size_t cap)
 	}
 }
 
+/* Secrets from the KBS (services/kbs.c), if husk has a proxy link: the EK
+ * certificates now; the storage key is not used yet (persistence is still
+ * to come) and is wiped with the rest.  A link whose attestation fails
+ * stops the boot: husk does not silently run without the identity the
+ * deployment asked for. */
+static int request_secrets(void)
+{
+	static struct kbs_secrets secrets;
+	bool changed;
+	int err = kbs_fetch_secrets(&secrets);
+
+	if (err == HUSK_ERR_NOTFOUND)
+		return HUSK_OK;
+	if (!err && secrets.ca_key.present && secrets.ca_cert.present)
+		err = vtpm_provision_ek_certs(secrets.ca_key.data, secrets.ca_key.len,
+					      secrets.ca_cert.data, secrets.ca_cert.len, &changed);
+	else if (!err)
+		pr_warn("vTPM: no EK CA from the KBS: no EK certificates");
+	kbs_secrets_wipe(&secrets);
+	if (err)
+		pr_err("husk: stopping: the KBS step failed (%s)", husk_strerror(err));
+	return err;
+}
+
 int request_init(const struct husk_boot_params *bp, const struct bp_info *vmm)
 {
 	static char args[HUSK_SVM_GUEST_ARGS_MAX];
@@ -159,6 +184,9 @@ int request_init(const struct husk_boot_params *bp, const struct bp_info *vmm)
 		pr_err("vTPM: %s", husk_strerror(err));
 		return err;
 	}
+	err = request_secrets();
+	if (err)
+		return err;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.vcpu_count = gl.vcpu_count;
 	memcpy(cfg.apic_ids, gl.apic_ids, sizeof(cfg.apic_ids));

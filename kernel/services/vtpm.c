@@ -2,16 +2,19 @@
  * instance for the guest, one command at a time.
  *
  * At boot it is manufactured (fresh seeds; the state lives in memory until
- * persistence exists), started once to derive the endorsement key (EK) from
- * the TCG default RSA-2048 template, whose public area is kept for
- * attestation and whose derivation the engine caches, then shut down in
- * order and powered on again: the guest finds a TPM that needs TPM2_Startup,
- * as a firmware finds one after a real reset. */
+ * persistence exists), started and shut down once in order, and powered on
+ * again: the guest finds a TPM that needs TPM2_Startup, as a firmware finds
+ * one after a real reset.  The endorsement key (EK) of the TCG default
+ * RSA-2048 template is derived (and cached by the engine) for the
+ * attestation manifest; with a CA from the KBS, both default EKs get
+ * certificates in the TCG NV indexes. */
 #include <string.h>
 
 #include "arch/x86/tsc.h"
 #include "core/console.h"
 #include "core/spinlock.h"
+#include "crypto/crypto.h"
+#include "ekcert/ekcert.h"
 #include "husk/err.h"
 #include "mm/kheap.h"
 #include "platform/platform.h"
@@ -95,69 +98,6 @@ static uint32_t simple(uint32_t cc, uint32_t arg, size_t arg_len, uint8_t *rsp)
 	return run(cmd, (size_t)(p - cmd), rsp, &rsp_len);
 }
 
-/* TPM2_CreatePrimary under the endorsement hierarchy with the TCG EK
- * Credential Profile template L-1 (RSA 2048, storage); keeps the public
- * area (TPMT_PUBLIC, without the TPM2B size). */
-static uint32_t derive_ek(uint8_t *rsp)
-{
-	static const uint8_t policy_a_sha256[32] = {
-		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
-		0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
-	};
-	uint8_t cmd[512], *p = cmd, *pub;
-	size_t rsp_len;
-	uint32_t rc, handle;
-	uint16_t size;
-
-	p = put16(p, 0x8002);
-	p += 4; /* size, below */
-	p = put32(p, 0x00000131);          /* TPM_CC_CreatePrimary */
-	p = put32(p, 0x4000000b);          /* TPM_RH_ENDORSEMENT */
-	p = put32(p, 9);                   /* authorization area: password session */
-	p = put32(p, 0x40000009);
-	p = put16(p, 0);
-	*p++ = 0;
-	p = put16(p, 0);
-	p = put16(p, 4);                   /* inSensitive: empty auth and data */
-	p = put16(p, 0);
-	p = put16(p, 0);
-	pub = p;
-	p += 2;                            /* inPublic size, below */
-	p = put16(p, 0x0001);              /* TPM_ALG_RSA */
-	p = put16(p, 0x000b);              /* SHA-256 */
-	p = put32(p, 0x000300b2);          /* fixedTPM fixedParent sensitiveDataOrigin adminWithPolicy restricted decrypt */
-	p = put16(p, sizeof(policy_a_sha256));
-	memcpy(p, policy_a_sha256, sizeof(policy_a_sha256));
-	p += sizeof(policy_a_sha256);
-	p = put16(p, 0x0006);              /* AES-128-CFB */
-	p = put16(p, 128);
-	p = put16(p, 0x0043);
-	p = put16(p, 0x0010);              /* scheme NULL */
-	p = put16(p, 2048);
-	p = put32(p, 0);                   /* default exponent */
-	p = put16(p, 256);                 /* unique: 256 zero bytes */
-	memset(p, 0, 256);
-	p += 256;
-	put16(pub, (uint16_t)(p - pub - 2));
-	p = put16(p, 0);                   /* outsideInfo */
-	p = put32(p, 0);                   /* creationPCR: no selections */
-	put32(cmd + 2, (uint32_t)(p - cmd));
-
-	rc = run(cmd, (size_t)(p - cmd), rsp, &rsp_len);
-	if (rc)
-		return rc;
-	/* header 10, handle 4, parameterSize 4, then TPM2B_PUBLIC. */
-	if (rsp_len < 20)
-		return 0xffffffffu;
-	handle = get32(rsp + 10);
-	size = (uint16_t)(rsp[18] << 8 | rsp[19]);
-	if ((size_t)size + 20 > rsp_len || size > sizeof(ek_public))
-		return 0xffffffffu;
-	memcpy(ek_public, rsp + 20, size);
-	ek_public_len = size;
-	return simple(0x00000165, handle, 4, rsp); /* TPM2_FlushContext */
-}
-
 int vtpm_init(void)
 {
 	static uint8_t rsp[TPM_BUFFER_MAX];
@@ -174,12 +114,17 @@ int vtpm_init(void)
 		return err;
 	rc = simple(0x00000144, 0x0000, 2, rsp); /* TPM2_Startup(CLEAR) */
 	if (!rc)
-		rc = derive_ek(rsp);
-	if (!rc)
 		rc = simple(0x00000145, 0x0000, 2, rsp); /* TPM2_Shutdown(CLEAR) */
 	if (rc) {
 		pr_err("vTPM: manufacturing failed, TPM response code 0x%x", rc);
 		return HUSK_ERR_CRYPTO;
+	}
+	/* The RSA EK (template L-1): derived once here (the engine caches
+	 * it), kept for the attestation manifest. */
+	err = tpm_ek_public(tpm, TPM_EK_RSA2048, ek_public, sizeof(ek_public), &ek_public_len);
+	if (err) {
+		pr_err("vTPM: EK derivation failed: %s", husk_strerror(err));
+		return err;
 	}
 	err = tpm_power_off(tpm);
 	if (!err)
@@ -215,5 +160,36 @@ int vtpm_ek_public(const uint8_t **pub, size_t *len)
 		return HUSK_ERR_NOTFOUND;
 	*pub = ek_public;
 	*len = ek_public_len;
+	return HUSK_OK;
+}
+
+int vtpm_provision_ek_certs(const uint8_t *key, size_t key_len, const uint8_t *cert,
+			    size_t cert_len, bool *changed)
+{
+	static struct crypto_drbg drbg; /* the CA's signatures (ECDSA, RSA blinding) */
+	struct ekcert_ca ca;
+	const char *why = "?";
+	unsigned mask = 0;
+	int err;
+
+	*changed = false;
+	if (!tpm)
+		return HUSK_ERR_UNSUPPORTED;
+	spin_lock(&vtpm_lock);
+	err = drbg.ready ? HUSK_OK : crypto_drbg_init(&drbg, env_entropy, NULL, "husk ekcert", 11);
+	ekcert_ca_init(&ca);
+	if (!err)
+		err = ekcert_ca_load(&ca, key, key_len, cert, cert_len, crypto_drbg_rng, &drbg, &why);
+	if (!err)
+		err = ekcert_provision(tpm, &ca, crypto_drbg_rng, &drbg, &mask, &why);
+	ekcert_ca_free(&ca);
+	spin_unlock(&vtpm_lock);
+	if (err) {
+		pr_err("vTPM: no EK certificates: %s (%s)", why, husk_strerror(err));
+		return err;
+	}
+	*changed = mask != 0;
+	pr_info("vTPM: EK certificates (RSA 2048 at 0x01c00002, ECC P-256 at 0x01c0000a) %s",
+		mask ? "issued and written" : "already in place");
 	return HUSK_OK;
 }

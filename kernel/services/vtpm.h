@@ -2,6 +2,7 @@
 #ifndef HUSK_SERVICES_VTPM_H
 #define HUSK_SERVICES_VTPM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,11 @@ int vtpm_init(void);
  * is longer than cap. */
 int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, size_t cap,
 	      size_t *rsp_len);
+/* Issues certificates for the RSA-2048 and ECC P-256 EKs with this CA (key
+ * and certificate, PEM or DER) and writes them to NV 0x01C00002 and
+ * 0x01C0000A, leaving identical ones alone; *changed if NV changed. */
+int vtpm_provision_ek_certs(const uint8_t *key, size_t key_len, const uint8_t *cert,
+			    size_t cert_len, bool *changed);
 /* The EK's public area (marshaled TPMT_PUBLIC) derived at boot. */
 int vtpm_ek_public(const uint8_t **pub, size_t *len);
 
