@@ -29,6 +29,8 @@ KERNEL_SRCS := \
 	kernel/arch/x86/svm_vmrun.S \
 	kernel/platform/native.c \
 	kernel/platform/pc.c \
+	kernel/platform/pci.c \
+	kernel/platform/virtio_blk.c \
 	kernel/platform/platform.c \
 	kernel/platform/svm.c \
 	kernel/platform/svm_mem.c \

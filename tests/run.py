@@ -3,7 +3,9 @@
 
 Levels (see docs/testing.md):
   unit    cmocka unit tests of portable code (ASan + UBSan), TAP output
-  ktest   in-kernel tests of the test kernel, KTAP over the serial console
+  ktest   in-kernel tests of the test kernel, KTAP over the serial console;
+          twice more with a state disk attached (the vblk suite, and data
+          written in one boot checked in the file and in the next boot)
   guard   expected-failure boots: each guardrail must stop the kernel
   params  boots with a hostile VMM's parameters: each must fail cleanly
   boot    the production image on several CPU models and vCPU counts
@@ -27,6 +29,7 @@ Every failure prints the reason and the tail of the output it came from."""
 import argparse
 import concurrent.futures
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -137,6 +140,46 @@ def level_ktest(args):
         ok = rc == 0 and not errors and results
         record("ktest", "smp%d/boot-and-exit" % smp, bool(ok),
                "launcher exit %d; %s\n%s" % (rc, "; ".join(errors), out))
+    ktest_disk(args)
+
+
+def vblk_pattern(off, seed):
+    """kernel/tests/test_vblk.c's pattern_byte: the byte at disk offset off."""
+    v = ((off * 2654435761) & 0xffffffff) ^ seed
+    return ((v >> 24) ^ (v >> 8)) & 0xff
+
+
+def ktest_disk(args):
+    """The test kernel with a state disk (husk-launch --disk): boot 1 runs the
+    vblk suite and writes a pattern (LBA 256, 8 sectors) that the host then
+    finds in the file; the host writes LBA 300; boot 2 reads both back."""
+    seed = random.getrandbits(32) | 1
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        for boot, mode in (("boot1", "write"), ("boot2", "check")):
+            rc, out = launch(args, args.test_image, ["--smp", "2", "--disk", disk, "--cmdline",
+                                                     "ktest.vblk=%s:%x" % (mode, seed)])
+            results, errors = parse_ktap(out)
+            vblk = [(t, ok) for suite, t, ok in results if suite == "vblk"]
+            for test, ok in vblk:
+                record("ktest", "disk/%s/vblk/%s" % (boot, test), ok, out)
+            ok = rc == 0 and not errors and bool(vblk) and "SKIP" not in out
+            record("ktest", "disk/%s/boot-and-exit" % boot, ok,
+                   "launcher exit %d; %s\n%s" % (rc, "; ".join(errors), out))
+            if mode == "write":
+                with open(disk, "rb") as f:
+                    data = f.read()
+                off = 256 * 512
+                bad = [i for i in range(8 * 512) if data[off + i] != vblk_pattern(off + i, seed)]
+                record("ktest", "disk/boot1/pattern_in_the_file", not bad,
+                       "%d bytes differ, first at offset %d\n%s" % (len(bad), off + bad[0], out)
+                       if bad else "")
+                off = 300 * 512
+                with open(disk, "r+b") as f:
+                    f.seek(off)
+                    f.write(bytes(vblk_pattern(off + i, seed ^ 0xffffffff) for i in range(512)))
 
 
 GUARDS = {
@@ -274,6 +317,22 @@ def level_svm(args):
         record("svm", "%s/husk_reported_isolation" % name,
                re.search(r"GPA 0x[0-9a-f]+ \(husk's memory\) at RIP 0x[0-9a-f]+ refused: #GP injected", out)
                is not None, detail)
+    # husk's state disk on svm: claimed before the guest runs, its I/O ports
+    # intercepted, and the guest's own ports (COM2, debug exit) still its.
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(1 << 20)
+        rc, out, guest = svm_boot(args, ["--smp", "2", "--disk", disk], "conformance")
+    results, errors = parse_ktap(guest)
+    detail = "launcher exit %d; %s\n--- husk (COM1)\n%s\n--- guest (COM2)\n%s" % (
+        rc, "; ".join(errors), out, guest)
+    record("svm", "disk/guest_passed_and_exited", rc == 0 and not errors and bool(results)
+           and all(ok for _, _, ok in results), detail)
+    disk = re.search(r"vblk: husk's disk is pci:00:05\.0, .* at ports (0x[0-9a-f]+)-(0x[0-9a-f]+)", out)
+    iopm = re.search(r"svm: guest I/O to ports (0x[0-9a-f]+)-(0x[0-9a-f]+) \(husk's disk\) is intercepted", out)
+    record("svm", "disk/ports_taken_from_guest",
+           disk is not None and iopm is not None and disk.groups() == iopm.groups(), detail)
     rc, out, guest = svm_boot(args, ["--smp", "2"], "demo")
     ok = rc == 0 and "demo done" in guest and "(as expected)" in guest and "says hello" in guest
     detail = "launcher exit %d\n%s\n%s" % (rc, out, guest)

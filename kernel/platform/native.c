@@ -14,4 +14,5 @@ const struct platform_ops platform_native = {
 	.start_aps = smp_sipi_start,
 	.entropy = pc_entropy,
 	.exit = pc_exit,
+	.block = &pc_block_ops,
 };

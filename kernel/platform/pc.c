@@ -5,6 +5,8 @@
 #include "arch/x86/uart.h"
 #include "husk/err.h"
 #include "platform/pc.h"
+#include "platform/platform.h"
+#include "platform/virtio_blk.h"
 
 #define ISA_DEBUG_EXIT_PORT 0xf4
 #define EXIT_PASS 0x10 /* QEMU exits with (0x10 << 1) | 1 = 33 */
@@ -70,3 +72,12 @@ HUSK_NORETURN void pc_exit(bool success)
 		cpu_halt();
 	}
 }
+
+const struct platform_block_ops pc_block_ops = {
+	.init = vblk_init,
+	.fini = vblk_fini,
+	.sectors = vblk_sectors,
+	.read = vblk_read,
+	.write = vblk_write,
+	.flush = vblk_flush,
+};

@@ -66,6 +66,38 @@ struct platform_guest_ops {
 				  uint32_t certs_cap, uint32_t *certs_len);
 };
 
+/* husk's own block device, for the vTPM's persistent state (PC platforms:
+ * a virtio-blk disk, docs/storage-device.md).  512-byte sectors; buf is
+ * husk memory (any husk address: the driver copies through its own DMA
+ * buffer).  The device is the host's: what it stores is neither secret nor
+ * authentic unless the caller makes it so (lib/vstore).  Requests are
+ * serialised inside; any CPU may call. */
+#define PLATFORM_BLOCK_SECTOR_SIZE 512u
+#define PLATFORM_BLOCK_MAX_SECTORS 64u /* per read or write call */
+
+struct platform_block_ops {
+	/* Finds and sets up the device; HUSK_OK at once if it is up.
+	 * HUSK_ERR_NOTFOUND if the VMM attached none (husk then runs without
+	 * persistence); other codes if one is attached but unusable. */
+	int (*init)(void);
+	/* Resets the device and frees its memory; init may be called again. */
+	void (*fini)(void);
+	/* Capacity in 512-byte sectors as read at init; 0 if not up. */
+	uint64_t (*sectors)(void);
+	/* count sectors from lba.  HUSK_ERR_INVAL: count 0 or more than
+	 * PLATFORM_BLOCK_MAX_SECTORS, or buf NULL; HUSK_ERR_RANGE: beyond the
+	 * capacity; HUSK_ERR_IO: the device failed, broke the protocol or is
+	 * not up; HUSK_ERR_TIMEOUT: no answer in time (the device is dropped);
+	 * HUSK_ERR_UNSUPPORTED: write to a read-only device.  A failed read
+	 * leaves buf unchanged. */
+	int (*read)(uint64_t lba, uint32_t count, void *buf);
+	int (*write)(uint64_t lba, uint32_t count, const void *buf);
+	/* Writes before it are on stable storage when it returns HUSK_OK (as
+	 * far as the device can be believed).  A device without a flush
+	 * command is taken at its word that it caches nothing (logged). */
+	int (*flush)(void);
+};
+
 struct platform_ops {
 	const char *name;
 	uint32_t type; /* enum husk_platform */
@@ -85,6 +117,8 @@ struct platform_ops {
 	HUSK_NORETURN void (*exit)(bool success);
 	/* NULL on platforms without a guest (native). */
 	const struct platform_guest_ops *guest;
+	/* NULL on platforms without a block device for husk. */
+	const struct platform_block_ops *block;
 };
 
 /* Picks the ops for a platform type; HUSK_ERR_UNSUPPORTED if husk has none. */

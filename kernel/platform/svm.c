@@ -18,6 +18,7 @@
 #include "husk/svm_guest.h"
 #include "platform/pc.h"
 #include "platform/svm_internal.h"
+#include "platform/virtio_blk.h"
 
 static int svm_init(void)
 {
@@ -47,6 +48,26 @@ static void svm_init_ap(void)
 	err = svm_vcpu_cpu_init();
 	if (err)
 		panic("svm: CPU %u set-up failed: %s", percpu_index(), husk_strerror(err));
+}
+
+/* husk's disk, as on native, plus: once husk has claimed the device, its
+ * I/O ports are the guest's no more (docs/storage-device.md). */
+static int svm_block_init(void)
+{
+	uint16_t base, count;
+	int err = vblk_init(), ierr;
+
+	if (vblk_ports(&base, &count)) {
+		ierr = svm_vcpu_io_intercept(base, count, "husk's disk");
+		if (ierr) {
+			/* A disk the guest can drive is not husk's to use. */
+			pr_err("svm: cannot take husk's disk ports from the guest: %s",
+			       husk_strerror(ierr));
+			vblk_fini();
+			return ierr;
+		}
+	}
+	return err;
 }
 
 /* Pages the boot vCPU starts with: validated, as an IGVM loader's pages
@@ -131,6 +152,12 @@ static int svm_prepare(const struct husk_boot_params *bp, const struct bp_info *
 		if (p && p->online)
 			gl->apic_ids[gl->vcpu_count++] = p->apic_id;
 	}
+	/* husk's disk is claimed before the guest's first instruction, used
+	 * or not: its ports are intercepted from the start. */
+	err = svm_block_init();
+	if (err && err != HUSK_ERR_NOTFOUND)
+		pr_warn("svm: husk's disk is unusable (%s): no persistence until it is set up",
+			husk_strerror(err));
 	err = validate_range(bp->payload_gpa, bp->payload_size);
 	if (!err)
 		err = svm_attest_init(bp);
@@ -177,6 +204,15 @@ static const struct platform_guest_ops svm_guest_ops = {
 	.attest_report = svm_attest_report,
 };
 
+static const struct platform_block_ops svm_block_ops = {
+	.init = svm_block_init,
+	.fini = vblk_fini,
+	.sectors = vblk_sectors,
+	.read = vblk_read,
+	.write = vblk_write,
+	.flush = vblk_flush,
+};
+
 const struct platform_ops platform_svm = {
 	.name = "svm",
 	.type = HUSK_PLATFORM_SVM,
@@ -187,4 +223,5 @@ const struct platform_ops platform_svm = {
 	.entropy = pc_entropy,
 	.exit = pc_exit,
 	.guest = &svm_guest_ops,
+	.block = &svm_block_ops,
 };

@@ -55,6 +55,11 @@ uint32_t svm_vcpu_start(uint32_t apic_id, const uint8_t *vmsa, uint64_t vmsa_gpa
 uint32_t svm_vcpu_stop(uint32_t apic_id, uint64_t vmsa_gpa);
 /* True if a page of [gpa, gpa + len) is a VMSA husk holds. */
 bool svm_vcpu_holds(uint64_t gpa, uint64_t len);
+/* Takes I/O ports [port, port + count) away from the guest: an IN or OUT
+ * that touches one is refused with #GP(0) and logged as touching `owner`
+ * (a string that lives for the whole run).  Never undone.  After
+ * svm_vcpu_cpu_init on the BSP; any CPU, any time. */
+int svm_vcpu_io_intercept(uint16_t port, uint32_t count, const char *owner);
 
 /* ---- svm_attest.c ---- */
 /* Measures husk and the guest payload (before the guest runs). */

@@ -27,6 +27,7 @@
 #include "arch/x86/tsc.h"
 #include "core/console.h"
 #include "core/percpu.h"
+#include "core/spinlock.h"
 #include "husk/err.h"
 #include "husk/svm_guest.h"
 #include "mm/kheap.h"
@@ -56,6 +57,7 @@ struct vcpu {
 	bool boot;
 	bool gif_clear;      /* this CPU cleared GIF */
 	uint32_t npf_reports;
+	uint32_t io_reports;
 };
 
 static struct vcpu vcpus[HUSK_MAX_CPUS];
@@ -63,8 +65,20 @@ static unsigned gif_clear_cpus; /* CPUs that run with GIF = 0 for good */
 static uint64_t iopm_pa, msrpm_pa;
 static bool have_nrips;
 
+/* Port ranges husk took from the guest (svm_vcpu_io_intercept), for the
+ * reports; the permission map itself is the authority. */
+#define IO_RANGES_MAX 8
+static struct io_range {
+	uint16_t port;
+	uint32_t count;
+	const char *owner;
+} io_ranges[IO_RANGES_MAX];
+static unsigned io_range_count;
+static struct spinlock io_lock = SPINLOCK_INIT;
+
 #define STOP_WAIT_MS 100
 #define NPF_REPORTS_MAX 16 /* per CPU, then one line per 1024 */
+#define IO_REPORTS_MAX 16  /* the same for refused port accesses */
 
 /* ---- set-up ---- */
 
@@ -95,8 +109,9 @@ static int shared_init(void)
 	uint8_t *msrpm;
 	int err;
 
-	/* No I/O intercepts: the guest owns the devices.  The table must
-	 * still be a valid address. */
+	/* The I/O permission map starts empty: the guest owns the devices,
+	 * except ports husk takes for its own (svm_vcpu_io_intercept). */
+	HUSK_STATIC_ASSERT(SVM_IOPM_BYTES <= (HUSK_PAGE_SIZE << 2), "IOPM fits 4 pages");
 	err = page_alloc(2, &iopm_pa);
 	if (!err)
 		err = page_alloc(1, &msrpm_pa);
@@ -161,7 +176,8 @@ static void vmcb_init_controls(struct vcpu *v)
 {
 	memset(v->vmcb, 0, HUSK_PAGE_SIZE);
 	vmcb_set32(v->vmcb, VMCB_INTERCEPT_MISC1,
-		   SVM_I1_INIT | SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_MSR | SVM_I1_SHUTDOWN);
+		   SVM_I1_INIT | SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR |
+			   SVM_I1_SHUTDOWN);
 	vmcb_set32(v->vmcb, VMCB_INTERCEPT_MISC2,
 		   SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE | SVM_I2_STGI |
 			   SVM_I2_CLGI | SVM_I2_SKINIT);
@@ -438,6 +454,67 @@ static void handle_npf(struct vcpu *v)
 	inject(v, SVM_EVT_VEC_GP, true);
 }
 
+int svm_vcpu_io_intercept(uint16_t port, uint32_t count, const char *owner)
+{
+	uint8_t *iopm = iopm_pa ? pa_to_va(iopm_pa) : NULL;
+	bool known = false;
+
+	if (!iopm)
+		return HUSK_ERR_BUSY;
+	if (count == 0 || (uint32_t)port + count > 0x10000u)
+		return HUSK_ERR_RANGE;
+	/* Bits only ever get set; a vCPU running meanwhile sees each port
+	 * either still open or already closed. */
+	for (uint32_t p = port; p < (uint32_t)port + count; p++)
+		__atomic_fetch_or(&iopm[p / 8], (uint8_t)(1u << (p % 8)), __ATOMIC_SEQ_CST);
+	spin_lock(&io_lock);
+	for (unsigned i = 0; i < io_range_count; i++)
+		known |= io_ranges[i].port == port && io_ranges[i].count == count;
+	if (!known && io_range_count < IO_RANGES_MAX)
+		io_ranges[io_range_count++] = (struct io_range){ port, count, owner };
+	spin_unlock(&io_lock);
+	if (!known)
+		pr_info("svm: guest I/O to ports 0x%x-0x%x (%s) is intercepted and refused", port,
+			port + count - 1, owner);
+	return HUSK_OK;
+}
+
+static const char *io_owner(uint16_t port, unsigned size)
+{
+	const char *owner = "a port husk owns";
+
+	spin_lock(&io_lock);
+	for (unsigned i = 0; i < io_range_count; i++)
+		if (port < io_ranges[i].port + io_ranges[i].count &&
+		    io_ranges[i].port < (uint32_t)port + size)
+			owner = io_ranges[i].owner;
+	spin_unlock(&io_lock);
+	return owner;
+}
+
+/* IN/OUT (and INS/OUTS) touching a port husk took from the guest: refused
+ * as the CPU refuses a port the I/O permission bitmap denies, with #GP(0),
+ * and nothing reaches the device. */
+static void handle_ioio(struct vcpu *v)
+{
+	uint64_t info = vmcb_get(v->vmcb, VMCB_EXITINFO1);
+	uint16_t port = SVM_IOIO_PORT(info);
+	unsigned size = (info >> SVM_IOIO_SZ_SHIFT) & 7; /* 1, 2 or 4 */
+
+	if (size == 0)
+		size = 1;
+	v->io_reports++;
+	if (v->io_reports <= IO_REPORTS_MAX || (v->io_reports & 1023) == 0)
+		pr_warn("guest vCPU %u: %s%s of I/O port 0x%x (%u byte%s, %s) at RIP 0x%llx refused: "
+			"#GP injected (%u so far on this vCPU)", v->apic_id,
+			(info & SVM_IOIO_REP) ? "rep " : "",
+			(info & SVM_IOIO_STR) ? ((info & SVM_IOIO_IN) ? "ins" : "outs")
+					      : ((info & SVM_IOIO_IN) ? "in" : "out"),
+			port, size, size == 1 ? "" : "s", io_owner(port, size),
+			(unsigned long long)vmcb_get(v->vmcb, VMCB_SAVE + VMSA_RIP), v->io_reports);
+	inject(v, SVM_EVT_VEC_GP, true);
+}
+
 /* RDMSR/WRMSR of the few MSRs husk intercepts, and of MSRs outside the
  * ranges the permission map covers (always intercepted): #GP unless
  * emulated here. */
@@ -520,6 +597,9 @@ static bool handle_exit(struct vcpu *v, struct guest_exit *ex)
 	case SVM_EXIT_MSR:
 		handle_msr(v);
 		break;
+	case SVM_EXIT_IOIO:
+		handle_ioio(v);
+		break;
 	case SVM_EXIT_HLT:
 		/* A pause, not a halt: husk must see every vCPU again soon
 		 * (DELETE_VCPU), and cannot see the guest's interrupts. */
@@ -591,6 +671,7 @@ void svm_vcpu_run(struct guest_exit *ex)
 			vmsa_to_vmcb(v);
 			v->boot = false;
 			v->npf_reports = 0;
+			v->io_reports = 0;
 			__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
 			pr_info("guest vCPU %u starts at RIP 0x%llx (VMSA 0x%llx)", v->apic_id,
 				(unsigned long long)vmcb_get(v->vmcb, VMCB_SAVE + VMSA_RIP),

@@ -35,6 +35,14 @@
 #define MAX_MEMMAP  32
 #define MAX_QEMU_ARGS 64
 
+/* husk's state disk (--disk): a legacy virtio-blk device (the transport
+ * kernel/platform/virtio_blk.c drives) at a fixed slot on bus 0, named to
+ * husk by the command-line option below; the serial number is what husk
+ * looks for when no slot is given (docs/storage-device.md). */
+#define DISK_SLOT    "0x5"
+#define DISK_CMDLINE "disk=pci:00:05.0"
+#define DISK_SERIAL  "husk-state"
+
 struct page {
 	uint64_t gpa;
 	const uint8_t *data; /* NULL: zeros */
@@ -43,7 +51,7 @@ struct page {
 struct opts {
 	unsigned smp;
 	uint64_t mem_mib;
-	const char *cpu, *machine, *cmdline, *qemu, *keep_dir, *serial2, *kbs_socket;
+	const char *cpu, *machine, *cmdline, *qemu, *keep_dir, *serial2, *kbs_socket, *disk;
 	unsigned timeout;
 	bool dry_run;
 	long vp_count_override;
@@ -308,6 +316,22 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* A file name inside a QEMU option list: commas are doubled. */
+static char *qemu_escape(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *p = out;
+
+	if (!out)
+		die("out of memory");
+	for (; *s; s++) {
+		*p++ = *s;
+		if (*s == ',')
+			*p++ = ',';
+	}
+	*p = 0;
+	return out;
+}
+
 /* Sorted pages -> -bios image and generic-loader blobs; returns argv. */
 static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc_out)
 {
@@ -366,6 +390,17 @@ static char **build_qemu_args(struct loader *ld, const char *dir, unsigned *argc
 	}
 	argv[argc++] = "-device";
 	argv[argc++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
+	if (ld->o->disk) {
+		/* Raw, and errors reported to husk rather than pausing the VM
+		 * (QEMU's default on ENOSPC). */
+		argv[argc++] = "-drive";
+		argv[argc++] = xasprintf("file=%s,format=raw,if=none,id=husk-disk,cache=writeback,"
+					 "werror=report,rerror=report",
+					 qemu_escape(ld->o->disk));
+		argv[argc++] = "-device";
+		argv[argc++] = "virtio-blk-pci,drive=husk-disk,addr=" DISK_SLOT ",serial=" DISK_SERIAL
+			       ",disable-modern=on,disable-legacy=off";
+	}
 
 	while (i < ld->npages) {
 		const struct page *p = &ld->pages[i];
@@ -481,6 +516,9 @@ static void usage(FILE *out)
 		"                     COM1), or a QEMU serial spec (file:PATH, unix:PATH,server=on,...)\n"
 		"  --kbs-socket PATH  COM3 (husk's link to its KBS proxy) on the UNIX socket\n"
 		"                     PATH where husk-kbs-proxy listens\n"
+		"  --disk FILE        husk's state disk: FILE (raw) as a legacy virtio-blk device\n"
+		"                     at 00:05.0, serial " DISK_SERIAL "; appends " DISK_CMDLINE "\n"
+		"                     to husk's command line\n"
 		"  --timeout SEC      kill QEMU after SEC seconds (default 120); exit 124\n"
 		"  --qemu PATH        QEMU binary (default qemu-system-x86_64)\n"
 		"  --qemu-arg ARG     extra QEMU argument (repeatable)\n"
@@ -502,6 +540,7 @@ int main(int argc, char **argv)
 		{ "keep-dir", required_argument, NULL, 'k' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "vp-count", required_argument, NULL, 'V' }, { "memmap", required_argument, NULL, 'P' },
 		{ "serial2", required_argument, NULL, 'S' },   { "kbs-socket", required_argument, NULL, 'K' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .smp = 4, .mem_mib = 512, .cpu = "max", .machine = "q35", .cmdline = "",
@@ -538,6 +577,7 @@ int main(int argc, char **argv)
 		case 'P': o.memmap_spec = optarg; break;
 		case 'S': o.serial2 = optarg; break;
 		case 'K': o.kbs_socket = optarg; break;
+		case 'D': o.disk = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 3;
 		}
@@ -551,6 +591,17 @@ int main(int argc, char **argv)
 	/* The memory map written for husk is q35's layout. */
 	if (strcmp(o.machine, "q35") != 0 && strncmp(o.machine, "q35,", 4) != 0)
 		die("--machine %s: only q35 is supported (the memory map is q35's)", o.machine);
+
+	if (o.disk) {
+		struct stat st;
+
+		if (stat(o.disk, &st) != 0 || !S_ISREG(st.st_mode))
+			die("--disk %s: not a regular file", o.disk);
+		/* After whatever --cmdline gave: husk takes the first value of
+		 * an option, so an explicit disk= there wins. */
+		o.cmdline = *o.cmdline ? xasprintf("%s %s", o.cmdline, DISK_CMDLINE)
+				       : DISK_CMDLINE;
+	}
 
 	file = read_file(argv[optind], &size);
 	if (igvm_reader_init(&ld.r, file, size, &ierr))

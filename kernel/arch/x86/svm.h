@@ -64,6 +64,7 @@
 #define SVM_EXIT_CPUID    0x072u
 #define SVM_EXIT_HLT      0x078u
 #define SVM_EXIT_INVLPGA  0x07au
+#define SVM_EXIT_IOIO     0x07bu
 #define SVM_EXIT_MSR      0x07cu
 #define SVM_EXIT_SHUTDOWN 0x07fu
 #define SVM_EXIT_VMRUN    0x080u
@@ -89,6 +90,17 @@
 #define SVM_NPF_WRITE   (1ull << 1)
 #define SVM_NPF_FETCH   (1ull << 4)
 #define SVM_NPF_FINAL   (1ull << 32) /* fault on the final GPA, not a guest table */
+
+/* IOIO EXITINFO1: direction, string/rep, operand size, port. */
+#define SVM_IOIO_IN       (1ull << 0)
+#define SVM_IOIO_STR      (1ull << 2)
+#define SVM_IOIO_REP      (1ull << 3)
+#define SVM_IOIO_SZ_SHIFT 4 /* bits 4-6: 1, 2 or 4 bytes, one bit each */
+#define SVM_IOIO_PORT(i)  ((uint16_t)((i) >> 16))
+
+/* The I/O permission map: one bit per port, 12 KiB (the last bits cover
+ * multi-byte accesses that run past port 0xffff). */
+#define SVM_IOPM_BYTES 0x3000u
 
 /* The guest's general registers VMRUN does not switch (RAX and RSP live in
  * the VMCB).  Layout known to svm_vmrun.S. */
