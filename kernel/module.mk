@@ -37,12 +37,12 @@ KERNEL_SRCS := \
 	kernel/platform/svm_npt.c \
 	kernel/platform/svm_vcpu.c kernel/platform/svm_attest.c \
 	kernel/protocols/request.c \
-	kernel/services/vtpm.c kernel/services/kbs.c kernel/services/kbs_link.c
+	kernel/services/vtpm.c kernel/services/vtpm_store.c kernel/services/kbs.c kernel/services/kbs_link.c
 
 KERNEL_TEST_SRCS := $(sort $(wildcard kernel/tests/*.c))
 
 # Portable libraries the kernel links, in link order.
-KERNEL_LIBS := svsm kbs proxy crc ekcert tpm bootparams crypto mbedcrypto mm pt fmt libc
+KERNEL_LIBS := svsm kbs proxy crc ekcert vstore tpm bootparams crypto mbedcrypto mm pt fmt libc
 
 HUSK_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # Rewritten only when the version changes, so that what embeds it rebuilds then.

@@ -144,27 +144,35 @@ static void guest_args(char *out, size_t cap)
 	}
 }
 
-/* Secrets from the KBS (services/kbs.c), if husk has a proxy link: the EK
- * certificates now; the storage key is not used yet (persistence is still
- * to come) and is wiped with the rest.  A link whose attestation fails
- * stops the boot: husk does not silently run without the identity the
- * deployment asked for. */
+/* Secrets from the KBS (services/kbs.c), if husk has a proxy link, then
+ * the vTPM: its state from the disk under the storage key, and EK
+ * certificates from the CA; the secrets are wiped afterwards.  A link whose
+ * attestation fails, or a stored state that is refused, stops the boot:
+ * husk does not silently run without the identity the deployment asked
+ * for, nor replace a state it cannot read. */
 static int request_secrets(void)
 {
 	static struct kbs_secrets secrets;
+	struct kbs_secret *key = &secrets.storage_key;
 	bool changed;
 	int err = kbs_fetch_secrets(&secrets);
+	bool attested = err == HUSK_OK;
 
-	if (err == HUSK_ERR_NOTFOUND)
-		return HUSK_OK;
+	if (err && err != HUSK_ERR_NOTFOUND) {
+		pr_err("husk: stopping: the KBS step failed (%s)", husk_strerror(err));
+		return err;
+	}
+	err = vtpm_init(key->present ? key->data : NULL, key->present ? key->len : 0);
+	if (err)
+		pr_err("vTPM: %s", husk_strerror(err));
 	if (!err && secrets.ca_key.present && secrets.ca_cert.present)
 		err = vtpm_provision_ek_certs(secrets.ca_key.data, secrets.ca_key.len,
 					      secrets.ca_cert.data, secrets.ca_cert.len, &changed);
-	else if (!err)
+	else if (!err && attested)
 		pr_warn("vTPM: no EK CA from the KBS: no EK certificates");
 	kbs_secrets_wipe(&secrets);
 	if (err)
-		pr_err("husk: stopping: the KBS step failed (%s)", husk_strerror(err));
+		pr_err("husk: stopping: the vTPM could not be set up (%s)", husk_strerror(err));
 	return err;
 }
 
@@ -179,11 +187,6 @@ int request_init(const struct husk_boot_params *bp, const struct bp_info *vmm)
 	err = guest()->prepare(bp, vmm, args, &gl);
 	if (err)
 		return err;
-	err = vtpm_init();
-	if (err) {
-		pr_err("vTPM: %s", husk_strerror(err));
-		return err;
-	}
 	err = request_secrets();
 	if (err)
 		return err;

@@ -1,13 +1,15 @@
 /* The vTPM service: husk's TPM 2.0 engine (lib/tpm) inside the kernel, one
  * instance for the guest, one command at a time.
  *
- * At boot it is manufactured (fresh seeds; the state lives in memory until
- * persistence exists), started and shut down once in order, and powered on
- * again: the guest finds a TPM that needs TPM2_Startup, as a firmware finds
+ * At boot its NV state is loaded from husk's disk (services/vtpm_store.c,
+ * keyed by the KBS's storage secret) or, the first time or without a key
+ * or disk, manufactured (fresh seeds); it is started and shut down once in
+ * order, and powered on again: the guest finds a TPM that needs TPM2_Startup, as a firmware finds
  * one after a real reset.  The endorsement key (EK) of the TCG default
  * RSA-2048 template is derived (and cached by the engine) for the
  * attestation manifest; with a CA from the KBS, both default EKs get
- * certificates in the TCG NV indexes. */
+ * certificates in the TCG NV indexes.  Whenever a command changes NV, the
+ * state goes back to the disk before the response goes to the guest. */
 #include <string.h>
 
 #include "arch/x86/tsc.h"
@@ -19,6 +21,7 @@
 #include "mm/kheap.h"
 #include "platform/platform.h"
 #include "services/vtpm.h"
+#include "services/vtpm_store.h"
 #include "tpm/tpm.h"
 
 static struct spinlock vtpm_lock = SPINLOCK_INIT;
@@ -98,16 +101,75 @@ static uint32_t simple(uint32_t cc, uint32_t arg, size_t arg_len, uint8_t *rsp)
 	return run(cmd, (size_t)(p - cmd), rsp, &rsp_len);
 }
 
-int vtpm_init(void)
+/* The NV blob while it is loaded or saved (under vtpm_lock or at boot). */
+static uint8_t state_buf[VTPM_STATE_MAX];
+static bool save_pending; /* a save to the disk failed; retried after each command */
+
+/* Persists the NV state if it changed (or an earlier save failed).  The
+ * caller holds vtpm_lock, or is the boot CPU before the guest runs. */
+static void persist(void)
+{
+	uint8_t *blob;
+	size_t len;
+	int err;
+
+	if (!vtpm_store_ready() || (!tpm_nv_dirty(tpm) && !save_pending))
+		return;
+	err = tpm_state_save(tpm, &blob, &len);
+	if (err) {
+		pr_err("vTPM: cannot serialise the state: %s", husk_strerror(err));
+		save_pending = true;
+		return;
+	}
+	err = len > VTPM_STATE_MAX ? HUSK_ERR_RANGE : vtpm_store_save(blob, len);
+	tpm_state_free(tpm, blob, len);
+	if (err && !save_pending)
+		pr_err("vTPM: the state did not reach the disk (%s); retrying after each command",
+		       husk_strerror(err));
+	save_pending = err != HUSK_OK;
+}
+
+/* The saved state if there is one (*fresh false), else a new TPM. */
+static int load_or_manufacture(const uint8_t *key, size_t key_len, bool *fresh)
+{
+	size_t len = 0;
+	int err;
+
+	*fresh = true;
+	if (!key) {
+		pr_info("vTPM: no storage key: the vTPM lives in memory, a new one every boot");
+		return tpm_manufacture(tpm);
+	}
+	err = vtpm_store_open(key, key_len);
+	if (err == HUSK_ERR_NOTFOUND) {
+		pr_info("vTPM: no disk for its state: the vTPM lives in memory, a new one every boot");
+		return tpm_manufacture(tpm);
+	}
+	if (!err)
+		err = vtpm_store_load(state_buf, sizeof(state_buf), &len);
+	if (err == HUSK_ERR_NOTFOUND)
+		return tpm_manufacture(tpm);
+	if (!err) {
+		err = tpm_state_load(tpm, state_buf, len);
+		if (err)
+			pr_err("vTPM: the engine refuses the stored state: %s", husk_strerror(err));
+		*fresh = false;
+	}
+	crypto_wipe(state_buf, sizeof(state_buf));
+	return err;
+}
+
+int vtpm_init(const uint8_t *storage_key, size_t key_len)
 {
 	static uint8_t rsp[TPM_BUFFER_MAX];
 	uint64_t t0 = time_ns();
+	bool fresh;
 	uint32_t rc;
 	int err;
 
 	err = tpm_create(&tpm, &env);
 	if (!err)
-		err = tpm_manufacture(tpm);
+		err = load_or_manufacture(storage_key, key_len, &fresh);
 	if (!err)
 		err = tpm_power_on(tpm);
 	if (err)
@@ -116,7 +178,7 @@ int vtpm_init(void)
 	if (!rc)
 		rc = simple(0x00000145, 0x0000, 2, rsp); /* TPM2_Shutdown(CLEAR) */
 	if (rc) {
-		pr_err("vTPM: manufacturing failed, TPM response code 0x%x", rc);
+		pr_err("vTPM: start-up failed, TPM response code 0x%x", rc);
 		return HUSK_ERR_CRYPTO;
 	}
 	/* The RSA EK (template L-1): derived once here (the engine caches
@@ -131,8 +193,10 @@ int vtpm_init(void)
 		err = tpm_power_on(tpm);
 	if (err)
 		return err;
-	pr_info("vTPM: manufactured, EK (RSA 2048) derived in %llu ms; %zu KiB of state",
-		(unsigned long long)((time_ns() - t0) / 1000000), tpm_memory_used(tpm) >> 10);
+	persist();
+	pr_info("vTPM: %s, EK (RSA 2048) derived in %llu ms; %zu KiB of state%s",
+		fresh ? "manufactured" : "state loaded", (unsigned long long)((time_ns() - t0) / 1000000),
+		tpm_memory_used(tpm) >> 10, vtpm_store_ready() ? ", persisted on the disk" : "");
 	return HUSK_OK;
 }
 
@@ -150,6 +214,7 @@ int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, si
 		err = HUSK_ERR_RANGE;
 	if (!err)
 		memcpy(rsp, buf, *rsp_len);
+	persist();
 	spin_unlock(&vtpm_lock);
 	return err;
 }
@@ -183,6 +248,7 @@ int vtpm_provision_ek_certs(const uint8_t *key, size_t key_len, const uint8_t *c
 	if (!err)
 		err = ekcert_provision(tpm, &ca, crypto_drbg_rng, &drbg, &mask, &why);
 	ekcert_ca_free(&ca);
+	persist();
 	spin_unlock(&vtpm_lock);
 	if (err) {
 		pr_err("vTPM: no EK certificates: %s (%s)", why, husk_strerror(err));

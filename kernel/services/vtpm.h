@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Manufactures the vTPM and derives its EK; the guest then finds a TPM
- * waiting for TPM2_Startup. */
-int vtpm_init(void);
+/* Loads the vTPM's state from the disk with this storage key (NULL: no
+ * key, nothing persists), or manufactures a new one, and derives its EK;
+ * the guest then finds a TPM waiting for TPM2_Startup.  Fails (and husk
+ * stops) if the disk holds a state it refuses. */
+int vtpm_init(const uint8_t *storage_key, size_t key_len);
 /* One TPM command; any CPU, serialized.  HUSK_ERR_RANGE if the response
  * is longer than cap. */
 int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, size_t cap,
