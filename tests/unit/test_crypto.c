@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "../common/alloc_count.h"
+
 #include "crypto/crypto.h"
 #include "husk/compiler.h"
 #include "husk/err.h"
@@ -24,34 +26,11 @@
 
 /* ---- Test allocator: counts live blocks, can fail the Nth allocation ---- */
 
-static long live_blocks;
-static long alloc_calls;
-static long fail_at = -1; /* index of the allocation to fail, -1: never */
-
-static void *counting_calloc(size_t n, size_t size)
-{
-	long idx = alloc_calls++;
-	void *p;
-
-	if (fail_at >= 0 && idx == fail_at)
-		return NULL;
-	p = calloc(n, size);
-	if (p)
-		live_blocks++;
-	return p;
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		live_blocks--;
-	free(p);
-}
 
 static void alloc_reset(long fail)
 {
 	alloc_calls = 0;
-	fail_at = fail;
+	alloc_fail_at = fail;
 }
 
 /* ---- Entropy sources ---- */
@@ -87,13 +66,13 @@ static const struct crypto_selftest_env env_fault = { counter_entropy_read, &env
 static int setup_group(void **state)
 {
 	(void)state;
-	return crypto_init(counting_calloc, counting_free) == HUSK_OK ? 0 : -1;
+	return crypto_init(alloc_count_calloc, alloc_count_free) == HUSK_OK ? 0 : -1;
 }
 
 static int check_no_leak(void **state)
 {
 	(void)state;
-	return live_blocks == 0 ? 0 : -1;
+	return alloc_live == 0 ? 0 : -1;
 }
 
 /* ---- One cmocka test per self-test case, and per corrupted case ---- */
@@ -103,7 +82,7 @@ static void test_selftest_case(void **state)
 	size_t index = (size_t)(uintptr_t)*state;
 
 	assert_int_equal(crypto_selftest_run_one(index, &env_ok), HUSK_OK);
-	assert_int_equal(live_blocks, 0);
+	assert_int_equal(alloc_live, 0);
 }
 
 static void test_selftest_case_corrupted(void **state)
@@ -111,7 +90,7 @@ static void test_selftest_case_corrupted(void **state)
 	size_t index = (size_t)(uintptr_t)*state;
 
 	assert_int_equal(crypto_selftest_run_one(index, &env_fault), HUSK_ERR_CRYPTO);
-	assert_int_equal(live_blocks, 0);
+	assert_int_equal(alloc_live, 0);
 }
 
 /* ---- The runner's contract ---- */
@@ -189,7 +168,7 @@ static void test_run_without_entropy(void **state)
 	}
 	/* ecdsa rfc6979 sign (blinding), keygen, ecdh. */
 	assert_int_equal(refused, 3);
-	assert_int_equal(live_blocks, 0);
+	assert_int_equal(alloc_live, 0);
 }
 
 /* ---- Allocation failure: fail one allocation of a case, for many positions ---- */
@@ -218,7 +197,7 @@ static void fail_each_allocation(const char *name)
 		rc = crypto_selftest_run_one(index, &env_ok);
 		if (rc != HUSK_OK && rc != HUSK_ERR_NOMEM)
 			fail_msg("%s: allocation %ld of %zu failed -> %s", name, k, total, husk_strerror(rc));
-		assert_int_equal(live_blocks, 0);
+		assert_int_equal(alloc_live, 0);
 	}
 	alloc_reset(-1);
 }
@@ -293,7 +272,7 @@ static void test_drbg_deterministic(void **state)
 	crypto_drbg_free(&b);
 	crypto_drbg_free(&c);
 	crypto_drbg_free(&d);
-	assert_int_equal(live_blocks, 0);
+	assert_int_equal(alloc_live, 0);
 }
 
 /* One request longer than MBEDTLS_CTR_DRBG_MAX_REQUEST is the same as the
@@ -365,7 +344,7 @@ static void test_drbg_entropy_failure(void **state)
 	for (size_t i = 0; i < sizeof(out); i++)
 		assert_int_equal(out[i], 0);
 	crypto_drbg_free(&drbg);
-	assert_int_equal(live_blocks, 0);
+	assert_int_equal(alloc_live, 0);
 }
 
 static void test_drbg_bad_args(void **state)
@@ -399,9 +378,9 @@ static void test_drbg_bad_args(void **state)
 static void test_init_args(void **state)
 {
 	(void)state;
-	assert_int_equal(crypto_init(NULL, counting_free), HUSK_ERR_INVAL);
-	assert_int_equal(crypto_init(counting_calloc, NULL), HUSK_ERR_INVAL);
-	assert_int_equal(crypto_init(counting_calloc, counting_free), HUSK_OK);
+	assert_int_equal(crypto_init(NULL, alloc_count_free), HUSK_ERR_INVAL);
+	assert_int_equal(crypto_init(alloc_count_calloc, NULL), HUSK_ERR_INVAL);
+	assert_int_equal(crypto_init(alloc_count_calloc, alloc_count_free), HUSK_OK);
 }
 
 static void test_err_mapping(void **state)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "../common/alloc_count.h"
+
 #include "husk/err.h"
 #include "kbs/kbs.h"
 #include "kbs/kbs_b64.h"
@@ -357,26 +359,6 @@ static void test_kbs_types_vectors(void **state)
 
 /* ---- allocation failures inside mbedTLS ---- */
 
-static long alloc_calls, fail_at = -1, live;
-
-static void *failing_calloc(size_t n, size_t size)
-{
-	void *p;
-
-	if (alloc_calls++ == fail_at)
-		return NULL;
-	p = calloc(n, size);
-	if (p)
-		live++;
-	return p;
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		live--;
-	free(p);
-}
 
 static void test_alloc_failures(void **state)
 {
@@ -389,38 +371,38 @@ static void test_alloc_failures(void **state)
 
 	(void)state;
 	assert_int_equal(v->curve, KBS_CURVE_P521);
-	mbedtls_platform_set_calloc_free(failing_calloc, counting_free);
+	mbedtls_platform_set_calloc_free(alloc_count_calloc, alloc_count_free);
 	alloc_calls = 0;
-	fail_at = -1;
+	alloc_fail_at = -1;
 	assert_int_equal(kbs_jwe_decrypt(&keys[1], test_rng, NULL, v->jwe, strlen(v->jwe), out, sizeof(out), &n, &err),
 			 HUSK_OK);
 	needed = alloc_calls;
 	assert_true(needed > 0);
-	assert_int_equal(live, 0);
-	for (fail_at = 0; fail_at < needed; fail_at++) {
+	assert_int_equal(alloc_live, 0);
+	for (alloc_fail_at = 0; alloc_fail_at < needed; alloc_fail_at++) {
 		int rc;
 
 		alloc_calls = 0;
 		rc = kbs_jwe_decrypt(&keys[1], test_rng, NULL, v->jwe, strlen(v->jwe), out, sizeof(out), &n, &err);
 		assert_int_not_equal(rc, HUSK_OK);
 		assert_int_equal(err.code, KBS_E_CRYPTO);
-		assert_int_equal(live, 0);
+		assert_int_equal(alloc_live, 0);
 		assert_false(holds_plaintext(out, sizeof(out), v));
 	}
 	/* Key generation likewise. */
 	alloc_calls = 0;
-	fail_at = -1;
+	alloc_fail_at = -1;
 	assert_int_equal(kbs_key_generate(&k, KBS_CURVE_P256, test_rng, NULL, &err), HUSK_OK);
 	needed = alloc_calls;
-	for (fail_at = 0; fail_at < needed; fail_at++) {
+	for (alloc_fail_at = 0; alloc_fail_at < needed; alloc_fail_at++) {
 		alloc_calls = 0;
 		assert_int_not_equal(kbs_key_generate(&k, KBS_CURVE_P256, test_rng, NULL, &err), HUSK_OK);
 		assert_int_equal(err.code, KBS_E_CRYPTO);
 		assert_false(k.valid);
-		assert_int_equal(live, 0);
+		assert_int_equal(alloc_live, 0);
 	}
 	mbedtls_platform_set_calloc_free(calloc, free);
-	fail_at = -1;
+	alloc_fail_at = -1;
 }
 
 int main(void)

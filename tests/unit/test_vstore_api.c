@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "../common/alloc_count.h"
+
 #include "crypto/crypto.h"
 #include "husk/err.h"
 #include "mbedtls/sha256.h"
@@ -27,27 +29,6 @@
 
 /* ---- Allocator: counts live blocks, can fail the Nth allocation ---- */
 
-static long live_blocks, alloc_calls, fail_alloc_at = -1;
-
-static void *counting_calloc(size_t n, size_t size)
-{
-	long idx = alloc_calls++;
-	void *p;
-
-	if (fail_alloc_at >= 0 && idx == fail_alloc_at)
-		return NULL;
-	p = calloc(n, size);
-	if (p)
-		live_blocks++;
-	return p;
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		live_blocks--;
-	free(p);
-}
 
 /* ---- Fixture ---- */
 
@@ -190,7 +171,7 @@ static struct vstore_super *super(void)
 static int setup_group(void **state)
 {
 	(void)state;
-	return crypto_init(counting_calloc, counting_free) == HUSK_OK ? 0 : -1;
+	return crypto_init(alloc_count_calloc, alloc_count_free) == HUSK_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -198,9 +179,9 @@ static int teardown(void **state)
 	(void)state;
 	vstore_fini(&vs);
 	vstore_memdev_free(&md);
-	fail_alloc_at = -1;
+	alloc_fail_at = -1;
 	rng.fail_with = 0;
-	return live_blocks == 0 ? 0 : -1;
+	return alloc_live == 0 ? 0 : -1;
 }
 
 /* ---- Arguments ---- */
@@ -984,9 +965,9 @@ static void test_alloc_failures(void **state)
 	for (i = 0; i < n_load; i++) {
 		open_default();
 		alloc_calls = 0;
-		fail_alloc_at = i;
+		alloc_fail_at = i;
 		rc = vstore_load(&vs, 0, out, sizeof(out), &l, &c);
-		fail_alloc_at = -1;
+		alloc_fail_at = -1;
 		assert_true(rc == HUSK_ERR_NOMEM || rc == HUSK_ERR_CRYPTO);
 		assert_int_equal(vstore_reason(&vs), VSTORE_R_CRYPTO);
 		assert_int_equal(l, 0);
@@ -999,10 +980,10 @@ static void test_alloc_failures(void **state)
 		uint64_t before = vs.counter;
 
 		alloc_calls = 0;
-		fail_alloc_at = i;
+		alloc_fail_at = i;
 		fill(blob, 300, 4);
 		rc = vstore_save(&vs, blob, 300, &c);
-		fail_alloc_at = -1;
+		alloc_fail_at = -1;
 		assert_true(rc == HUSK_ERR_NOMEM || rc == HUSK_ERR_CRYPTO);
 		assert_int_equal(vs.counter, before);
 	}
