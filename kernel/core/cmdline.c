@@ -3,6 +3,7 @@
 
 #include "core/cmdline.h"
 #include "husk/bootinfo.h"
+#include "husk/err.h"
 
 static char cmdline[HUSK_VMM_CMDLINE_MAX];
 
@@ -19,7 +20,7 @@ const char *cmdline_raw(void)
 	return cmdline;
 }
 
-bool cmdline_get(const char *key, char *val, size_t len)
+int cmdline_lookup(const char *key, char *val, size_t len)
 {
 	size_t klen = strlen(key);
 	const char *p = cmdline;
@@ -36,12 +37,17 @@ bool cmdline_get(const char *key, char *val, size_t len)
 			size_t vlen = (size_t)(end - p) - klen - 1;
 
 			if (vlen >= len)
-				return false;
+				return HUSK_ERR_RANGE;
 			memcpy(val, p + klen + 1, vlen);
 			val[vlen] = 0;
-			return true;
+			return HUSK_OK;
 		}
 		p = end;
 	}
-	return false;
+	return HUSK_ERR_NOTFOUND;
+}
+
+bool cmdline_get(const char *key, char *val, size_t len)
+{
+	return cmdline_lookup(key, val, len) == HUSK_OK;
 }

@@ -550,14 +550,17 @@ static int setup_queue(void)
 static int get_id(char id[VIRTIO_BLK_ID_BYTES + 1])
 {
 	int err = do_request(VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES, true);
+	uint8_t raw[VIRTIO_BLK_ID_BYTES];
 
 	memset(id, 0, VIRTIO_BLK_ID_BYTES + 1);
 	if (err)
 		return err;
-	/* A serial shorter than 20 bytes ends with a NUL; keep printable
-	 * bytes only, it goes into the log. */
-	for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && vb.buf[i]; i++)
-		id[i] = (vb.buf[i] >= 0x20 && vb.buf[i] < 0x7f) ? (char)vb.buf[i] : '?';
+	/* One copy out of the device's buffer, then only the copy is read.  A
+	 * serial shorter than 20 bytes ends with a NUL; keep printable bytes
+	 * only, it goes into the log. */
+	memcpy(raw, vb.buf, sizeof(raw));
+	for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && raw[i]; i++)
+		id[i] = (raw[i] >= 0x20 && raw[i] < 0x7f) ? (char)raw[i] : '?';
 	return HUSK_OK;
 }
 

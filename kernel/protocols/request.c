@@ -162,6 +162,15 @@ static int request_secrets(void)
 		pr_err("husk: stopping: the KBS step failed (%s)", husk_strerror(err));
 		return err;
 	}
+	/* A storage key asked for and not released (refused by policy, or
+	 * lost on the way): running a new vTPM instead of the one on the disk
+	 * would hand the guest another identity. */
+	if (attested && key->requested && !key->present) {
+		kbs_secrets_wipe(&secrets);
+		pr_err("husk: stopping: the KBS released no vTPM storage key (kbs.storage_key=none "
+		       "runs an ephemeral vTPM on purpose)");
+		return HUSK_ERR_NOTFOUND;
+	}
 	err = vtpm_init(key->present ? key->data : NULL, key->present ? key->len : 0);
 	if (err)
 		pr_err("vTPM: %s", husk_strerror(err));

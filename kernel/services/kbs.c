@@ -13,7 +13,8 @@
  * KBS policy may check but which no hardware vouches for (docs/kbs.md).
  *
  * Resource paths come from husk's command line (kbs.storage_key=,
- * kbs.ca_key=, kbs.ca_cert=; "none" to skip one), defaults below. */
+ * kbs.ca_key=, kbs.ca_cert=; "none" to skip one), defaults below.  What
+ * the caller does when a requested secret is refused: request.c. */
 #include <string.h>
 
 #include "core/cmdline.h"
@@ -68,33 +69,37 @@ static int evidence_svm(void *ctx, const uint8_t digest[KBS_DIGEST_BYTES], char 
 	return kbs_evidence_sample((void *)&extra, digest, out, out_max, out_len, err);
 }
 
-static void resource_path(const char *key, const char *dflt, char *out, size_t len)
-{
-	if (!cmdline_get(key, out, len)) {
-		strncpy(out, dflt, len - 1);
-		out[len - 1] = 0;
-	}
-}
-
-/* One secret; a refusal (policy, missing resource) leaves it absent. */
-static void fetch(struct kbs_session *s, const char *key, const char *dflt, const char *what,
-		  struct kbs_secret *out)
+/* One secret.  A path that is "none" is not asked for; a refusal (policy,
+ * missing resource, a response that fails its checks) leaves the secret
+ * absent, logged.  HUSK_ERR_RANGE for a path option too long to use. */
+static int fetch(struct kbs_session *s, const char *key, const char *dflt, const char *what,
+		 struct kbs_secret *out)
 {
 	char path[KBS_RESOURCE_PATH_MAX + 1];
 	struct kbs_error kerr = { 0 };
-	int err;
+	int err = cmdline_lookup(key, path, sizeof(path));
 
-	resource_path(key, dflt, path, sizeof(path));
+	if (err == HUSK_ERR_NOTFOUND) {
+		memcpy(path, dflt, strlen(dflt) + 1);
+		err = HUSK_OK;
+	}
+	if (err) {
+		pr_err("kbs: %s= is longer than %u characters", key, KBS_RESOURCE_PATH_MAX);
+		return err;
+	}
 	if (strcmp(path, "none") == 0)
-		return;
+		return HUSK_OK;
+	out->requested = true;
 	err = kbs_get_resource(s, path, out->data, sizeof(out->data), &out->len, &kerr);
 	if (err) {
 		pr_warn("kbs: no %s (%s): %s", what, path, kerr.msg);
-		crypto_wipe(out, sizeof(*out));
-		return;
+		crypto_wipe(out->data, sizeof(out->data));
+		out->len = 0;
+		return HUSK_OK;
 	}
 	out->present = true;
 	pr_info("kbs: %s released (%s, %u bytes)", what, path, (unsigned)out->len);
+	return HUSK_OK;
 }
 
 int kbs_fetch_secrets(struct kbs_secrets *out)
@@ -131,13 +136,18 @@ int kbs_fetch_secrets(struct kbs_secrets *out)
 		pr_err("kbs: attestation failed: %s", kerr.msg[0] ? kerr.msg : husk_strerror(err));
 	} else {
 		pr_info("kbs: attested (TEE sample, husk-measurement %s, unsigned)", ectx.measurement);
-		fetch(s, "kbs.storage_key", "husk/vtpm/storage-key", "vTPM storage key",
-		      &out->storage_key);
-		fetch(s, "kbs.ca_key", "husk/ek-ca/key", "EK CA key", &out->ca_key);
-		fetch(s, "kbs.ca_cert", "husk/ek-ca/cert", "EK CA certificate", &out->ca_cert);
+		err = fetch(s, "kbs.storage_key", "husk/vtpm/storage-key", "vTPM storage key",
+			    &out->storage_key);
+		if (!err)
+			err = fetch(s, "kbs.ca_key", "husk/ek-ca/key", "EK CA key", &out->ca_key);
+		if (!err)
+			err = fetch(s, "kbs.ca_cert", "husk/ek-ca/cert", "EK CA certificate",
+				    &out->ca_cert);
 	}
 	kbs_session_wipe(s);
 	kfree(s);
+	if (err)
+		kbs_secrets_wipe(out);
 	return err;
 }
 

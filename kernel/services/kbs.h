@@ -11,7 +11,8 @@
 #define KBS_SECRET_MAX 8192u
 
 struct kbs_secret {
-	bool present;
+	bool requested; /* its path was not "none" */
+	bool present;   /* the KBS released it */
 	size_t len;
 	uint8_t data[KBS_SECRET_MAX];
 };

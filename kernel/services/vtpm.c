@@ -9,7 +9,9 @@
  * RSA-2048 template is derived (and cached by the engine) for the
  * attestation manifest; with a CA from the KBS, both default EKs get
  * certificates in the TCG NV indexes.  Whenever a command changes NV, the
- * state goes back to the disk before the response goes to the guest. */
+ * state goes back to the disk before the response goes to the guest; if the
+ * disk cannot take it, the vTPM goes into failure mode for the rest of the
+ * boot rather than acknowledge a change that is not stored. */
 #include <string.h>
 
 #include "arch/x86/tsc.h"
@@ -103,30 +105,35 @@ static uint32_t simple(uint32_t cc, uint32_t arg, size_t arg_len, uint8_t *rsp)
 
 /* The NV blob while it is loaded or saved (under vtpm_lock or at boot). */
 static uint8_t state_buf[VTPM_STATE_MAX];
-static bool save_pending; /* a save to the disk failed; retried after each command */
+/* The disk lost a change: from then on the vTPM is in failure mode and
+ * answers every command with TPM_RC_FAILURE, as a TPM whose NV failed. */
+static bool failed;
 
-/* Persists the NV state if it changed (or an earlier save failed).  The
- * caller holds vtpm_lock, or is the boot CPU before the guest runs. */
-static void persist(void)
+/* TPM_RC_FAILURE, no sessions. */
+static const uint8_t failure_rsp[10] = { 0x80, 0x01, 0x00, 0x00, 0x00, 0x0a,
+					 0x00, 0x00, 0x01, 0x01 };
+
+/* Persists the NV state if it changed; 0 or the error that kept it from the
+ * disk (after a second try with the disk set up again).  The caller holds
+ * vtpm_lock, or is the boot CPU before the guest runs. */
+static int persist(void)
 {
 	uint8_t *blob;
 	size_t len;
 	int err;
 
-	if (!vtpm_store_ready() || (!tpm_nv_dirty(tpm) && !save_pending))
-		return;
+	if (!vtpm_store_ready() || !tpm_nv_dirty(tpm))
+		return HUSK_OK;
 	err = tpm_state_save(tpm, &blob, &len);
 	if (err) {
 		pr_err("vTPM: cannot serialise the state: %s", husk_strerror(err));
-		save_pending = true;
-		return;
+		return err;
 	}
 	err = len > VTPM_STATE_MAX ? HUSK_ERR_RANGE : vtpm_store_save(blob, len);
+	if (err && err != HUSK_ERR_RANGE && vtpm_store_reopen() == HUSK_OK)
+		err = vtpm_store_save(blob, len);
 	tpm_state_free(tpm, blob, len);
-	if (err && !save_pending)
-		pr_err("vTPM: the state did not reach the disk (%s); retrying after each command",
-		       husk_strerror(err));
-	save_pending = err != HUSK_OK;
+	return err;
 }
 
 /* The saved state if there is one (*fresh false), else a new TPM. */
@@ -193,7 +200,12 @@ int vtpm_init(const uint8_t *storage_key, size_t key_len)
 		err = tpm_power_on(tpm);
 	if (err)
 		return err;
-	persist();
+	/* A new vTPM reaches the disk before anyone sees it, or husk stops. */
+	err = persist();
+	if (err) {
+		pr_err("vTPM: the state could not be written to the disk: %s", husk_strerror(err));
+		return err;
+	}
 	pr_info("vTPM: %s, EK (RSA 2048) derived in %llu ms; %zu KiB of state%s",
 		fresh ? "manufactured" : "state loaded", (unsigned long long)((time_ns() - t0) / 1000000),
 		tpm_memory_used(tpm) >> 10, vtpm_store_ready() ? ", persisted on the disk" : "");
@@ -204,17 +216,31 @@ int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, si
 	      size_t *rsp_len)
 {
 	static uint8_t buf[TPM_BUFFER_MAX]; /* under vtpm_lock */
-	int err;
+	int err = HUSK_OK;
 
 	if (!tpm)
 		return HUSK_ERR_UNSUPPORTED;
 	spin_lock(&vtpm_lock);
-	err = tpm_process(tpm, cmd, len, locality, buf, sizeof(buf), rsp_len);
+	if (!failed) {
+		err = tpm_process(tpm, cmd, len, locality, buf, sizeof(buf), rsp_len);
+		/* The change reaches the disk before the guest hears of it; if it
+		 * cannot, the guest hears of a failure instead, now and after. */
+		if (!err && persist() != HUSK_OK) {
+			pr_err("vTPM: a change could not be written to the disk: failure mode "
+			       "until the next boot (the disk keeps the state before it)");
+			failed = true;
+		}
+	}
+	if (failed && !err) {
+		*rsp_len = sizeof(failure_rsp);
+		memcpy(buf, failure_rsp, sizeof(failure_rsp));
+	}
 	if (!err && *rsp_len > cap)
 		err = HUSK_ERR_RANGE;
 	if (!err)
 		memcpy(rsp, buf, *rsp_len);
-	persist();
+	/* The response may hold unsealed secrets: wipe husk's copy. */
+	crypto_wipe(buf, err ? sizeof(buf) : *rsp_len);
 	spin_unlock(&vtpm_lock);
 	return err;
 }
@@ -248,7 +274,11 @@ int vtpm_provision_ek_certs(const uint8_t *key, size_t key_len, const uint8_t *c
 	if (!err)
 		err = ekcert_provision(tpm, &ca, crypto_drbg_rng, &drbg, &mask, &why);
 	ekcert_ca_free(&ca);
-	persist();
+	if (!err && mask) {
+		err = persist();
+		if (err)
+			why = "the certificates could not be written to the disk";
+	}
 	spin_unlock(&vtpm_lock);
 	if (err) {
 		pr_err("vTPM: no EK certificates: %s (%s)", why, husk_strerror(err));

@@ -20,6 +20,9 @@
 
 static struct vstore store; /* ~10 KiB */
 static bool opened, loaded;
+/* The load found no state (blank, formatted empty, or a format cut short):
+ * the first save may format (unless EMPTY) and create one. */
+static bool may_create, needs_format;
 
 static int dev_read(void *ctx, uint64_t lba, uint32_t count, void *buf)
 {
@@ -59,8 +62,14 @@ int vtpm_store_open(const uint8_t *secret, size_t secret_len)
 			pr_err("vTPM store: the disk is unusable: %s", husk_strerror(err));
 		return err;
 	}
-	if (!cmdline_get("vtpm.identity", name, sizeof(name)))
+	err = cmdline_lookup("vtpm.identity", name, sizeof(name));
+	if (err == HUSK_ERR_NOTFOUND)
 		memcpy(name, "default", sizeof("default"));
+	else if (err) {
+		pr_err("vTPM store: vtpm.identity= is longer than %u characters",
+		       (unsigned)sizeof(name) - 1);
+		return err;
+	}
 	memcpy(identity + strlen(identity), name, strlen(name) + 1);
 	dev = (struct vstore_dev){ dev_read, dev_write, dev_flush, b->sectors(), NULL };
 	err = vstore_init(&store, &dev, secret, secret_len, identity, strlen(identity), rng, NULL);
@@ -72,6 +81,26 @@ int vtpm_store_open(const uint8_t *secret, size_t secret_len)
 	pr_info("vTPM store: disk of %llu KiB, identity \"%s\"",
 		(unsigned long long)(dev.sectors / 2), identity);
 	return HUSK_OK;
+}
+
+int vtpm_store_reopen(void)
+{
+	const struct platform_block_ops *b = platform()->block;
+	uint64_t before;
+	int err;
+
+	if (!opened)
+		return HUSK_ERR_NOTFOUND;
+	before = b->sectors();
+	b->fini();
+	err = b->init();
+	if (!err && b->sectors() != before)
+		err = HUSK_ERR_IO;
+	if (err)
+		pr_err("vTPM store: the disk could not be set up again: %s", husk_strerror(err));
+	else
+		pr_warn("vTPM store: the disk was set up again after a failure");
+	return err;
 }
 
 bool vtpm_store_ready(void)
@@ -88,6 +117,8 @@ int vtpm_store_load(uint8_t *buf, size_t max, size_t *len)
 		return HUSK_ERR_NOTFOUND;
 	err = vstore_load(&store, 0, buf, max, len, &counter);
 	if (err == HUSK_ERR_NOTFOUND) {
+		may_create = true;
+		needs_format = vstore_reason(&store) != VSTORE_R_EMPTY;
 		pr_info("vTPM store: no state yet (%s)", vstore_message(&store));
 		return err;
 	}
@@ -133,13 +164,13 @@ int vtpm_store_save(const uint8_t *blob, size_t len)
 		return HUSK_ERR_NOTFOUND;
 	if (!loaded) {
 		/* Only after a load that found nothing: never over a refused state. */
-		if (vstore_reason(&store) != VSTORE_R_BLANK && vstore_reason(&store) != VSTORE_R_INCOMPLETE &&
-		    vstore_reason(&store) != VSTORE_R_EMPTY)
+		if (!may_create)
 			return HUSK_ERR_INVAL;
-		if (vstore_reason(&store) != VSTORE_R_EMPTY) {
+		if (needs_format) {
 			err = format();
 			if (err)
 				return err;
+			needs_format = false;
 		}
 		loaded = true;
 	}

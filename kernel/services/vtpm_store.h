@@ -14,6 +14,8 @@
  * device (nothing persists).  Other errors: a device that cannot be used. */
 int vtpm_store_open(const uint8_t *secret, size_t secret_len);
 bool vtpm_store_ready(void);
+/* After a failed save: resets the disk and sets it up again (same size). */
+int vtpm_store_reopen(void);
 /* The saved state into buf.  HUSK_ERR_NOTFOUND: none yet (blank or
  * formatted empty): the caller manufactures, then saves.  Any other error:
  * a state is there but refused (logged); the caller must not replace it. */

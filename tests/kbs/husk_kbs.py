@@ -16,11 +16,13 @@ What is checked (docs/kbs.md, "Tests"):
                     against the CA; its key is the EK in the attestation
                     manifest
   wrong_measurement the server expects another measurement: every secret
-                    refused (401), no certificate, husk still serves
+                    refused (401); without its storage key husk stops
+  ephemeral         kbs.storage_key=none: an ephemeral vTPM on purpose, with
+                    a certificate from the CA
   no_proxy          COM3 without a proxy behind it: husk stops, saying why
-  tamper/<mode>     the tampering proxy alters one kind of message: the
-                    exchange fails or the message had no effect; never a
-                    certificate that does not verify against the real CA
+  tamper/<mode>     the tampering proxy alters one kind of message: husk
+                    stops, or the change had no effect; never a certificate
+                    that does not verify against the real CA
   persist           with a state disk: tpm2-tools (through the guest's relay)
                     define an NV index, make a persistent key and read the
                     EK and its certificate; after a reboot all of it is the
@@ -46,16 +48,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # One mode per kind of message (tamper_proxy.py --list has them all), and
-# what husk must end up with: "stop" (attestation fails, husk stops the
-# boot), "none" (attested, but no secret released or accepted: no
-# certificate, husk serves), "ok" (the change does not matter).
+# what husk must end up with: "stop" (the attestation fails, or the storage
+# key is not released or does not decrypt: husk stops the boot), "ok" (the
+# change does not matter), "foreign" (undetectable: see case_tamper).
 TAMPER = [
     ("auth-version", "stop"), ("challenge-nonce", "stop"), ("auth-cookie", "stop"),
     ("attest-nonce", "stop"), ("attest-tee-pubkey", "stop"), ("attest-report-data", "stop"),
-    ("attest-measurement", "none"), ("attest-status", "stop"), ("attest-token", "ok"),
-    ("attest-tee-pubkey-extra", "ok"), ("resource-status", "none"), ("jwe-protected", "none"),
-    ("jwe-epk", "none"), ("jwe-encrypted_key", "none"), ("jwe-iv", "none"),
-    ("jwe-ciphertext", "none"), ("jwe-tag", "none"), ("jwe-truncate", "none"), ("jwe-aad", "ok"),
+    ("attest-measurement", "stop"), ("attest-status", "stop"), ("attest-token", "ok"),
+    ("attest-tee-pubkey-extra", "ok"), ("resource-status", "stop"), ("jwe-protected", "stop"),
+    ("jwe-epk", "stop"), ("jwe-encrypted_key", "stop"), ("jwe-iv", "stop"),
+    ("jwe-ciphertext", "stop"), ("jwe-tag", "stop"), ("jwe-truncate", "stop"), ("jwe-aad", "ok"),
     ("jwe-substitute", "foreign"),
 ]
 
@@ -215,11 +217,30 @@ def case_released(args, s):
 def case_wrong_measurement(args, s):
     port = s.server("00" * 48)
     rc, out, guest = s.husk(s.proxy(port))
-    ok = (rc == 0 and "kbs: attested" in out and " released" not in out and
+    ok = (rc != 0 and "kbs: attested" in out and " released (" not in out and
           re.search(r"kbs: no vTPM storage key \(husk/vtpm/storage-key\): kbs: .*401", out) is not None
-          and "no EK CA from the KBS" in out and "EK certificate at NV 0x1c00002: none" in guest
-          and "demo done" in guest)
+          and "husk: stopping: the KBS released no vTPM storage key" in out and "demo" not in guest)
     return ok, "exit %d\n--- husk\n%s\n--- guest\n%s\n%s" % (rc, out, guest, s.logs())
+
+
+def case_ephemeral(args, s):
+    """kbs.storage_key=none: no state kept, on purpose; the CA still gives
+    the (new) EK a certificate."""
+    port = s.server(s.measurement)
+    sock = s.proxy(port)
+    com2 = os.path.join(s.work, "com2.txt")
+    r = subprocess.run([os.path.join(args.build, "host", "tools", "husk-launch"), "--smp", "2",
+                        "--timeout", "180", "--serial2", "file:" + com2, "--kbs-socket", sock,
+                        "--cmdline", "guest.mode=demo kbs.storage_key=none",
+                        os.path.join(args.build, "husk-svm.igvm")],
+                       capture_output=True, text=True, timeout=240)
+    out = r.stdout + r.stderr
+    guest = open(com2, errors="replace").read() if os.path.exists(com2) else ""
+    der, attested = guest_cert(s.work, guest)
+    ok = (r.returncode == 0 and "storage key released" not in out and
+          "vTPM: no storage key" in out and der is not None and
+          cert_verifies(s.work, der, s.ca_pem)[0] and modulus_sha256(der) == attested)
+    return ok, "exit %d\n--- husk\n%s\n--- guest\n%s" % (r.returncode, out, guest)
 
 
 def case_no_proxy(args, s):
@@ -439,8 +460,6 @@ def case_tamper(args, s, mode, want):
     served = rc == 0 and "demo done" in guest
     if want == "stop":
         ok = stopped
-    elif want == "none":
-        ok = served and der is None and "issued and written" not in out
     elif want == "foreign":
         # Undetectable by the protocol: the proxy encrypts its own secret to
         # husk's key.  husk must not end up with a certificate the real CA
@@ -460,7 +479,7 @@ def main():
     ap.add_argument("-k", default="", help="only cases whose name contains this")
     args = ap.parse_args()
     cases = [("released", case_released), ("wrong_measurement", case_wrong_measurement),
-             ("no_proxy", case_no_proxy), ("persist", case_persist),
+             ("ephemeral", case_ephemeral), ("no_proxy", case_no_proxy), ("persist", case_persist),
              ("disk_tampered", case_disk_tampered), ("disk_newest_damaged", case_disk_newest_damaged),
              ("disk_other_key", case_disk_other_key)]
     cases += [("tamper/" + m, (lambda m, w: lambda a, s: case_tamper(a, s, m, w))(m, w))
