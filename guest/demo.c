@@ -1,8 +1,9 @@
 /* Demo mode (guest.mode=demo, what `make run` shows): the information page,
  * the protocols husk serves, a PCR extended and read back through the vTPM,
  * an attestation report binding a nonce and the vTPM's EK, the EK
- * certificate husk wrote to NV (when a KBS gave it a CA), and a second vCPU
- * that says hello through a shared counter. */
+ * certificate husk wrote to NV (when a KBS gave it a CA), an NV counter that
+ * counts this vTPM's boots, and a second vCPU that says hello through a
+ * shared counter. */
 #include <string.h>
 
 #include "guest.h"
@@ -143,7 +144,7 @@ static bool demo_ek_cert(void)
 	for (uint32_t off = 0; off < size;) {
 		uint16_t n = (uint16_t)(size - off > 256 ? 256 : size - off);
 
-		if (!demo_tpm("TPM2_NV_Read", tpm_build_nv_read(cmd, EK_CERT_RSA_INDEX, n, (uint16_t)off),
+		if (!demo_tpm("TPM2_NV_Read", tpm_build_nv_read(cmd, EK_CERT_RSA_INDEX, EK_CERT_RSA_INDEX, n, (uint16_t)off),
 			      &trc) || trc || get_be32(rsp + 10) != 2u + n || get_be16(rsp + 14) != n) {
 			gprintf("  TPM2_NV_Read(0x%x, %u at %u): TPM_RC 0x%x\n", EK_CERT_RSA_INDEX, n, off,
 				trc);
@@ -165,6 +166,38 @@ static bool demo_ek_cert(void)
 		gprintf("  attested EK modulus sha256 %s\n", hex);
 	}
 	return cert[0] == 0x30;
+}
+
+#define DEMO_COUNTER_INDEX 0x01500020u
+
+/* An NV counter the demo defines the first time and increments at every
+ * boot: with husk's state disk it counts the boots of this vTPM. */
+static bool demo_nv_counter(void)
+{
+	uint32_t trc = 0;
+	bool defined = false;
+
+	if (!demo_tpm("TPM2_NV_ReadPublic", tpm_build_nv_read_public(cmd, DEMO_COUNTER_INDEX), &trc))
+		return false;
+	if (trc) {
+		if (!demo_tpm("TPM2_NV_DefineSpace", tpm_build_nv_define_counter(cmd, DEMO_COUNTER_INDEX),
+			      &trc) || trc) {
+			gprintf("  TPM2_NV_DefineSpace(0x%x): TPM_RC 0x%x\n", DEMO_COUNTER_INDEX, trc);
+			return false;
+		}
+		defined = true;
+	}
+	if (!demo_tpm("TPM2_NV_Increment", tpm_build_nv_increment(cmd, DEMO_COUNTER_INDEX), &trc) ||
+	    trc || !demo_tpm("TPM2_NV_Read", tpm_build_nv_read(cmd, 0x40000001u, DEMO_COUNTER_INDEX, 8, 0),
+			     &trc) || trc || get_be16(rsp + 14) != 8) {
+		gprintf("  NV counter 0x%x: TPM_RC 0x%x\n", DEMO_COUNTER_INDEX, trc);
+		return false;
+	}
+	uint64_t v = (uint64_t)get_be32(rsp + 16) << 32 | get_be32(rsp + 20);
+
+	gprintf("  NV counter 0x%x: %llu%s\n", DEMO_COUNTER_INDEX, (unsigned long long)v,
+		defined ? " (defined now: a new vTPM)" : " (one more than at the last boot of this vTPM)");
+	return true;
 }
 
 static bool demo_vcpu(void)
@@ -225,6 +258,7 @@ int mode_demo(void)
 	ok &= demo_pcr();
 	ok &= demo_attest();
 	ok &= demo_ek_cert();
+	ok &= demo_nv_counter();
 	ok &= demo_vcpu();
 	gprintf("husk test guest: demo %s\n", ok ? "done" : "FAILED");
 	return ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL;

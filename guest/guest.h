@@ -288,7 +288,10 @@ uint32_t tpm_build_pcr_reset(uint8_t *buf, uint32_t pcr);
 uint32_t tpm_build_pcr_extend_sha256(uint8_t *buf, uint32_t pcr, const uint8_t digest[32]);
 uint32_t tpm_build_pcr_read_sha256(uint8_t *buf, uint32_t pcr);
 uint32_t tpm_build_nv_read_public(uint8_t *buf, uint32_t index);
-uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t index, uint16_t size, uint16_t offset);
+uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t auth, uint32_t index, uint16_t size,
+			   uint16_t offset);
+uint32_t tpm_build_nv_define_counter(uint8_t *buf, uint32_t index);
+uint32_t tpm_build_nv_increment(uint8_t *buf, uint32_t index);
 /* The response code of a TPM response, or ~0 if it is shorter than a header. */
 uint32_t tpm_rsp_rc(const uint8_t *rsp, uint32_t len);
 /* The digest in a PCR_Read response for one SHA-256 PCR; false if malformed. */

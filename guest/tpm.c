@@ -17,6 +17,9 @@ uint8_t guest_vtpm_buf[3 * PAGE_SIZE] HUSK_ALIGNED(4096);
 #define TPM_CC_GET_RANDOM  0x17bu
 #define TPM_CC_STARTUP     0x144u
 #define TPM_CC_NV_READ     0x14eu
+#define TPM_CC_NV_DEFINE_SPACE 0x12au
+#define TPM_CC_NV_INCREMENT 0x134u
+#define TPM_RH_OWNER       0x40000001u
 #define TPM_CC_NV_READ_PUBLIC 0x169u
 #define TPM_SU_CLEAR       0x0000u
 #define TPM_RS_PW          0x40000009u
@@ -162,13 +165,14 @@ uint32_t tpm_build_nv_read_public(uint8_t *buf, uint32_t index)
 	return 14;
 }
 
-/* TPM2_NV_Read with the index as its own authorization (AUTHREAD), empty
- * password. */
-uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t index, uint16_t size, uint16_t offset)
+/* TPM2_NV_Read authorized by auth (the owner, or the index itself with
+ * AUTHREAD), empty password. */
+uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t auth, uint32_t index, uint16_t size,
+			   uint16_t offset)
 {
 	uint32_t n = 10;
 
-	put_be32(buf + n, index);
+	put_be32(buf + n, auth);
 	put_be32(buf + n + 4, index);
 	n += 8;
 	n += put_pw_session(buf + n);
@@ -176,5 +180,39 @@ uint32_t tpm_build_nv_read(uint8_t *buf, uint32_t index, uint16_t size, uint16_t
 	put_be16(buf + n + 2, offset);
 	n += 4;
 	put_header(buf, TPM_ST_SESSIONS, n, TPM_CC_NV_READ);
+	return n;
+}
+
+/* TPM2_NV_DefineSpace by the owner (empty password) of an 8-byte counter
+ * the owner reads and increments: TPM_NT_COUNTER, OWNERWRITE, OWNERREAD,
+ * NO_DA; name algorithm SHA-256, no policy, empty auth. */
+uint32_t tpm_build_nv_define_counter(uint8_t *buf, uint32_t index)
+{
+	uint32_t n = 10;
+
+	put_be32(buf + n, TPM_RH_OWNER);
+	n += 4;
+	n += put_pw_session(buf + n);
+	put_be16(buf + n, 0); /* auth */
+	put_be16(buf + n + 2, 14); /* TPM2B_NV_PUBLIC size */
+	put_be32(buf + n + 4, index);
+	put_be16(buf + n + 8, TPM_ALG_SHA256);
+	put_be32(buf + n + 10, 0x00000010u | 0x00000002u | 0x00020000u | 0x02000000u);
+	put_be16(buf + n + 14, 0); /* authPolicy */
+	put_be16(buf + n + 16, 8); /* dataSize */
+	n += 18;
+	put_header(buf, TPM_ST_SESSIONS, n, TPM_CC_NV_DEFINE_SPACE);
+	return n;
+}
+
+uint32_t tpm_build_nv_increment(uint8_t *buf, uint32_t index)
+{
+	uint32_t n = 10;
+
+	put_be32(buf + n, TPM_RH_OWNER);
+	put_be32(buf + n + 4, index);
+	n += 8;
+	n += put_pw_session(buf + n);
+	put_header(buf, TPM_ST_SESSIONS, n, TPM_CC_NV_INCREMENT);
 	return n;
 }

@@ -24,9 +24,9 @@ What is checked (docs/kbs.md, "Tests"):
                     stops, or the change had no effect; never a certificate
                     that does not verify against the real CA
   persist           with a state disk: tpm2-tools (through the guest's relay)
-                    define an NV index, make a persistent key and read the
-                    EK and its certificate; after a reboot all of it is the
-                    same
+                    define an NV index, make a persistent key and read both
+                    EKs (RSA, ECC) and their certificates; after a reboot
+                    all of it is the same and both certificates verify
   disk_tampered     both stored records damaged: husk refuses the state and
                     stops, and the disk is left as it was
   disk_newest_damaged  the newest record damaged (as by a cut save): the
@@ -359,6 +359,8 @@ def case_persist(args, s):
         run("tpm2_startup", "-c")
         run("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek1.pub")
         run("tpm2_flushcontext", "-t")
+        run("tpm2_createek", "-c", "ekecc.ctx", "-G", "ecc", "-u", "ekecc1.pub")
+        run("tpm2_flushcontext", "-t")
         run("tpm2_nvdefine", "0x1500016", "-C", "o", "-s", "32", "-a", "ownerread|ownerwrite")
         run("tpm2_nvwrite", "0x1500016", "-C", "o", "-i", "nvdata")
         run("tpm2_createprimary", "-C", "o", "-G", "ecc", "-c", "srk.ctx")
@@ -366,23 +368,29 @@ def case_persist(args, s):
         run("tpm2_flushcontext", "-t")
         run("tpm2_readpublic", "-c", "0x81000001", "-o", "srk1.pub")
         run("tpm2_nvread", "0x01c00002", "-C", "o", "-o", "ekcert1.der")
+        run("tpm2_nvread", "0x01c0000a", "-C", "o", "-o", "ekcertecc1.der")
         run("tpm2_shutdown")
 
     def boot2(run):
         run("tpm2_startup", "-c")
         run("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek2.pub")
         run("tpm2_flushcontext", "-t")
+        run("tpm2_createek", "-c", "ekecc.ctx", "-G", "ecc", "-u", "ekecc2.pub")
+        run("tpm2_flushcontext", "-t")
         run("tpm2_nvread", "0x1500016", "-C", "o", "-o", "nvdata2")
         run("tpm2_readpublic", "-c", "0x81000001", "-o", "srk2.pub")
         run("tpm2_nvread", "0x01c00002", "-C", "o", "-o", "ekcert2.der")
+        run("tpm2_nvread", "0x01c0000a", "-C", "o", "-o", "ekcertecc2.der")
 
     ok1, log1 = relay_boot(s, sock, disk, boot1)
     ok2, log2 = relay_boot(s, sock, disk, boot2) if ok1 else (False, "")
     w = lambda n: os.path.join(s.work, n)
     same = ok2 and all(read(w(a)) == read(w(b)) for a, b in (
-        ("ek1.pub", "ek2.pub"), ("nvdata", "nvdata2"), ("srk1.pub", "srk2.pub"),
-        ("ekcert1.der", "ekcert2.der")))
-    verified = same and cert_verifies(s.work, w("ekcert2.der"), s.ca_pem)[0]
+        ("ek1.pub", "ek2.pub"), ("ekecc1.pub", "ekecc2.pub"), ("nvdata", "nvdata2"),
+        ("srk1.pub", "srk2.pub"), ("ekcert1.der", "ekcert2.der"),
+        ("ekcertecc1.der", "ekcertecc2.der")))
+    verified = (same and cert_verifies(s.work, w("ekcert2.der"), s.ca_pem)[0] and
+                cert_verifies(s.work, w("ekcertecc2.der"), s.ca_pem)[0])
     ok = (verified and "vTPM store: no state yet" in log1 and "manufactured" in log1 and
           "vTPM store: state loaded" in log2 and "already in place" in log2)
     return ok, "boot 1 %s\n%s\nboot 2 %s\n%s\n%s" % (ok1, log1, ok2, log2, s.logs())
