@@ -106,12 +106,9 @@ static uint32_t simple(uint32_t cc, uint32_t arg, size_t arg_len, uint8_t *rsp)
 /* The NV blob while it is loaded or saved (under vtpm_lock or at boot). */
 static uint8_t state_buf[VTPM_STATE_MAX];
 /* The disk lost a change: from then on the vTPM is in failure mode and
- * answers every command with TPM_RC_FAILURE, as a TPM whose NV failed. */
+ * every command fails (HUSK_ERR_IO, which the vTPM protocol turns into a
+ * TPM_RC_FAILURE response), as from a TPM whose NV failed. */
 static bool failed;
-
-/* TPM_RC_FAILURE, no sessions. */
-static const uint8_t failure_rsp[10] = { 0x80, 0x01, 0x00, 0x00, 0x00, 0x0a,
-					 0x00, 0x00, 0x01, 0x01 };
 
 /* Persists the NV state if it changed; 0 or the error that kept it from the
  * disk (after a second try with the disk set up again).  The caller holds
@@ -231,10 +228,8 @@ int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, si
 			failed = true;
 		}
 	}
-	if (failed && !err) {
-		*rsp_len = sizeof(failure_rsp);
-		memcpy(buf, failure_rsp, sizeof(failure_rsp));
-	}
+	if (failed)
+		err = HUSK_ERR_IO;
 	if (!err && *rsp_len > cap)
 		err = HUSK_ERR_RANGE;
 	if (!err)

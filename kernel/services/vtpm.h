@@ -12,7 +12,8 @@
  * stops) if the disk holds a state it refuses. */
 int vtpm_init(const uint8_t *storage_key, size_t key_len);
 /* One TPM command; any CPU, serialized.  HUSK_ERR_RANGE if the response
- * is longer than cap. */
+ * is longer than cap; HUSK_ERR_IO in failure mode (a change the disk could
+ * not take: that command and every later one). */
 int vtpm_send(const uint8_t *cmd, size_t len, uint8_t locality, uint8_t *rsp, size_t cap,
 	      size_t *rsp_len);
 /* Issues certificates for the RSA-2048 and ECC P-256 EKs with this CA (key
