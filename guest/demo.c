@@ -6,6 +6,7 @@
  * shared counter. */
 #include <string.h>
 
+#include "fmt/fmt.h"
 #include "guest.h"
 
 static uint8_t cmd[512], rsp[512];
@@ -52,7 +53,7 @@ static bool demo_pcr(void)
 		return false;
 	}
 	sha256(event, sizeof(event) - 1, digest);
-	hex_string(digest, 32, hex);
+	fmt_hex(hex, digest, 32);
 	if (!demo_tpm("TPM2_PCR_Extend", tpm_build_pcr_extend_sha256(cmd, 16, digest), &trc) || trc) {
 		gprintf("  TPM2_PCR_Extend(16): TPM_RC 0x%x\n", trc);
 		return false;
@@ -66,7 +67,7 @@ static bool demo_pcr(void)
 	memset(both, 0, 32);
 	memcpy(both + 32, digest, 32);
 	sha256(both, 64, expect);
-	hex_string(got, 32, hex);
+	fmt_hex(hex, got, 32);
 	gprintf("  TPM2_PCR_Read(sha256:16) = %s %s\n", hex,
 		memcmp(got, expect, 32) == 0 ? "(as expected)" : "(WRONG)");
 	return memcmp(got, expect, 32) == 0;
@@ -107,7 +108,7 @@ static bool demo_attest(void)
 	gprintf("; %llu-byte manifest (%u service: the vTPM's EK), %llu-byte report at VMPL %u%s\n",
 		(unsigned long long)r.rcx, att_manifest[20], (unsigned long long)r.r8,
 		att_report[0x30], ((key_info >> 2) & 7) == 7 ? ", unsigned (svm)" : "");
-	hex_string(att_report + 0x90, 48, hex);
+	fmt_hex(hex, att_report + 0x90, 48);
 	gprintf("  report MEASUREMENT %s\n", hex);
 	gprintf("  report REPORT_DATA = SHA-512(nonce || manifest) %s\n",
 		memcmp(att_report + 0x50, want, 64) == 0 ? "(as expected)" : "(WRONG)");
@@ -156,13 +157,13 @@ static bool demo_ek_cert(void)
 	gprintf("  EK certificate at NV 0x%x: %u bytes of DER%s\n", EK_CERT_RSA_INDEX, size,
 		cert[0] == 0x30 ? "" : " (not a DER SEQUENCE!)");
 	for (uint32_t off = 0; off < size; off += 64) {
-		hex_string(cert + off, size - off > 64 ? 64 : size - off, hex);
+		fmt_hex(hex, cert + off, size - off > 64 ? 64 : size - off);
 		gprintf("  ekcert: %s\n", hex);
 	}
 	/* The manifest's EK (an RSA TPMT_PUBLIC): unique.size at 56, modulus at 58. */
 	if (get_be16(att_manifest + 48 + 56) == 256) {
 		sha256(att_manifest + 48 + 58, 256, digest);
-		hex_string(digest, 32, hex);
+		fmt_hex(hex, digest, 32);
 		gprintf("  attested EK modulus sha256 %s\n", hex);
 	}
 	return cert[0] == 0x30;

@@ -320,7 +320,6 @@ static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 
 void sha256(const void *data, size_t len, uint8_t out[32]);
 /* SHA-512(a || b). */
 void sha512_2(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t out[64]);
-void hex_string(const uint8_t *p, size_t n, char *out); /* out: 2n + 1 bytes */
 
 /* ---- modes ---- */
 

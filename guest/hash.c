@@ -24,14 +24,3 @@ void sha512_2(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t 
 	(void)mbedtls_sha512_finish(&h, out);
 	mbedtls_sha512_free(&h);
 }
-
-void hex_string(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = 0;
-}

@@ -3,6 +3,7 @@
  * computed here) and every refusal row of docs/svsm.md "VTPM_CMD". */
 #include <string.h>
 
+#include "fmt/fmt.h"
 #include "gtest.h"
 
 #define VTPM(c) SVSM_CALL(SVSM_PROTOCOL_VTPM, (c))
@@ -123,10 +124,10 @@ static void t_pcr_extend(struct gt *t, const void *arg)
 	sha256(both, 64, pcr_expect);
 	if (!pcr_read(t, v))
 		return;
-	hex_string(v, 32, hex);
+	fmt_hex(hex, v, 32);
 	gt_diag("PCR 16 = %s", hex);
 	if (memcmp(v, pcr_expect, 32) != 0) {
-		hex_string(pcr_expect, 32, hex);
+		fmt_hex(hex, pcr_expect, 32);
 		gt_fail(t, "PCR 16 expected %s", hex);
 	}
 }

@@ -60,8 +60,7 @@ int svm_attest_init(const struct husk_boot_params *bp)
 		pr_err("svm: self-measurement failed: %s", husk_strerror(err));
 		return err;
 	}
-	for (unsigned i = 0; i < SNP_MEASUREMENT_SIZE; i++)
-		fmt_snprintf(hex + 2 * i, 3, "%02x", measurement[i]);
+	fmt_hex(hex, measurement, SNP_MEASUREMENT_SIZE);
 	pr_info("svm: self-measurement %s (unsigned: no hardware vouches for it)", hex);
 	return HUSK_OK;
 }

@@ -64,8 +64,7 @@ static int evidence_svm(void *ctx, const uint8_t digest[KBS_DIGEST_BYTES], char 
 		fmt_snprintf(err->msg, sizeof(err->msg), "kbs: the platform made no report");
 		return HUSK_ERR_IO;
 	}
-	for (unsigned i = 0; i < SNP_MEASUREMENT_SIZE; i++)
-		fmt_snprintf(e->measurement + 2 * i, 3, "%02x", r.measurement[i]);
+	fmt_hex(e->measurement, r.measurement, SNP_MEASUREMENT_SIZE);
 	return kbs_evidence_sample((void *)&extra, digest, out, out_max, out_len, err);
 }
 

@@ -29,6 +29,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Formats into buf[0..size).  When size > 0 the result is always
  * NUL-terminated, truncated if needed; when size == 0, buf may be NULL and
@@ -44,5 +45,9 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
  * been delivered. */
 int fmt_vformat(void (*out)(void *ctx, const char *s, size_t n), void *ctx,
 		const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* Lower-case hex of p[0..n) into out, which holds 2n + 1 bytes
+ * (NUL-terminated). */
+void fmt_hex(char *out, const uint8_t *p, size_t n);
 
 #endif

@@ -488,6 +488,19 @@ static void test_unsupported(void **state)
 	expect("%-08.3", "%?");
 }
 
+static void test_hex(void **state)
+{
+	static const uint8_t b[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char out[2 * sizeof(b) + 1];
+
+	(void)state;
+	memset(out, 'x', sizeof(out));
+	fmt_hex(out, b, sizeof(b));
+	assert_string_equal(out, "000fa5ff");
+	fmt_hex(out, b, 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_vformat_streaming),
 		cmocka_unit_test(test_overflow_errors),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
